@@ -1,0 +1,34 @@
+# Traffic Manager: the README's two commands are `make run` and `make test`.
+SHELL := /bin/bash
+
+.PHONY: run test build stack-up stack-down stack-status bench bench-api loadtest clean
+
+run:            ## the whole stack, control API and sidecar, with a demo; Ctrl-C stops it all
+	bash dev/run.sh
+
+test:           ## every test; starts the local stack it needs and stops what it started
+	bash dev/test.sh
+
+build:          ## compile and package every module, no tests
+	mvn -B -q -DskipTests install
+
+stack-up:       ## local PostgreSQL, Redis and Kafka, data under .tm/
+	bash dev/stack.sh up
+
+stack-down:
+	bash dev/stack.sh down
+
+stack-status:
+	bash dev/stack.sh status
+
+bench:          ## JMH suite; JSON results in benchmarks/results/
+	bash dev/bench.sh
+
+bench-api:      ## sustained upserts/s and latency of the control API (wrk)
+	bash loadtest/api-upserts.sh
+
+loadtest:
+	@echo "the proxy load comparison arrives with the performance issue; see loadtest/README.md"
+
+clean:
+	mvn -B -q clean

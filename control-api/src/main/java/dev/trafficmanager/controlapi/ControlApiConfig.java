@@ -1,0 +1,66 @@
+package dev.trafficmanager.controlapi;
+
+import dev.trafficmanager.config.Settings;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * Every setting of the control API, read once at start from environment variables and validated.
+ * The defaults fit the local stack of {@code make stack-up}; the README lists them all.
+ *
+ * @param bindAddress      TM_API_BIND, default 0.0.0.0
+ * @param port             TM_API_PORT, default 8081
+ * @param adminToken       TM_ADMIN_TOKEN, required (at least 16 characters)
+ * @param maxBodyBytes     TM_API_MAX_BODY_BYTES, default 65536: larger bodies get 413
+ * @param workerThreads    TM_API_WORKERS, default 8: threads that run JDBC work off the event loop
+ * @param workerQueue      TM_API_QUEUE, default 1024: requests waiting for a worker before 503
+ * @param dbUrl            TM_DB_URL, default jdbc:postgresql://127.0.0.1:55432/trafficmanager
+ * @param dbUser           TM_DB_USER, default tm
+ * @param dbPassword       TM_DB_PASSWORD, default tm
+ * @param dbPoolSize       TM_DB_POOL_SIZE, default 10 (workers plus the outbox relay)
+ * @param dbTimeout        TM_DB_TIMEOUT_MS, default 2000: wait for a connection before answering 503
+ * @param dbSocketTimeout  TM_DB_SOCKET_TIMEOUT_MS, default 10000: a statement that long answers 503
+ * @param kafkaBootstrap   TM_KAFKA_BOOTSTRAP, default 127.0.0.1:59092
+ * @param topic            TM_KAFKA_TOPIC, default tm.route-events
+ * @param topicPartitions  TM_KAFKA_TOPIC_PARTITIONS, default 3: used only when creating the topic
+ * @param topicReplication TM_KAFKA_TOPIC_REPLICATION, default 1: used only when creating the topic
+ * @param outboxBatch      TM_OUTBOX_BATCH, default 500 events per relay transaction
+ * @param outboxPoll       TM_OUTBOX_POLL_MS, default 200: how often the relay looks for events
+ *                         written by other instances (its own writes wake it at once)
+ */
+public record ControlApiConfig(String bindAddress, int port, String adminToken, int maxBodyBytes,
+                               int workerThreads, int workerQueue, String dbUrl, String dbUser,
+                               String dbPassword, int dbPoolSize, Duration dbTimeout, Duration dbSocketTimeout,
+                               String kafkaBootstrap, String topic, int topicPartitions, short topicReplication,
+                               int outboxBatch, Duration outboxPoll) {
+
+    public static ControlApiConfig fromEnv(Map<String, String> env) {
+        Settings s = new Settings(env);
+        String adminToken = s.string("TM_ADMIN_TOKEN", null);
+        if (adminToken == null || adminToken.length() < 16) {
+            throw new IllegalArgumentException("TM_ADMIN_TOKEN: "
+                    + (adminToken == null ? "not set" : adminToken.length() + " characters")
+                    + " (expected: at least 16 characters; make run generates one)");
+        }
+        int workers = s.integer("TM_API_WORKERS", 8, 1, 256);
+        return new ControlApiConfig(
+                s.string("TM_API_BIND", "0.0.0.0"),
+                s.integer("TM_API_PORT", 8081, 0, 65535),
+                adminToken,
+                s.integer("TM_API_MAX_BODY_BYTES", 65536, 1024, 16 << 20),
+                workers,
+                s.integer("TM_API_QUEUE", 1024, 1, 1 << 20),
+                s.string("TM_DB_URL", "jdbc:postgresql://127.0.0.1:55432/trafficmanager"),
+                s.string("TM_DB_USER", "tm"),
+                s.string("TM_DB_PASSWORD", "tm"),
+                s.integer("TM_DB_POOL_SIZE", workers + 2, 2, 512),
+                s.millis("TM_DB_TIMEOUT_MS", 2000, 250),
+                s.millis("TM_DB_SOCKET_TIMEOUT_MS", 10000, 1000),
+                s.string("TM_KAFKA_BOOTSTRAP", "127.0.0.1:59092"),
+                s.string("TM_KAFKA_TOPIC", "tm.route-events"),
+                s.integer("TM_KAFKA_TOPIC_PARTITIONS", 3, 1, 1000),
+                (short) s.integer("TM_KAFKA_TOPIC_REPLICATION", 1, 1, 10),
+                s.integer("TM_OUTBOX_BATCH", 500, 1, 10000),
+                s.millis("TM_OUTBOX_POLL_MS", 200, 10));
+    }
+}

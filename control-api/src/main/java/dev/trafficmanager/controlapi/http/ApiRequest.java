@@ -1,0 +1,49 @@
+package dev.trafficmanager.controlapi.http;
+
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What an endpoint needs of a request, copied off the Netty message on the event loop so the
+ * message can be released at once and the endpoint can run on a worker thread.
+ *
+ * @param pathParams the values of the {@code {name}} segments of the matched route, in order
+ */
+public record ApiRequest(HttpMethod method, String path, Map<String, List<String>> query,
+                         String authorization, String ifMatch, String body, List<String> pathParams) {
+
+    static ApiRequest from(FullHttpRequest request) {
+        QueryStringDecoder uri = new QueryStringDecoder(request.uri());
+        return new ApiRequest(request.method(), uri.rawPath(), uri.parameters(),
+                request.headers().get(HttpHeaderNames.AUTHORIZATION),
+                request.headers().get(HttpHeaderNames.IF_MATCH),
+                request.content().toString(StandardCharsets.UTF_8),
+                List.of());
+    }
+
+    ApiRequest withPathParams(List<String> params) {
+        return new ApiRequest(method, path, query, authorization, ifMatch, body, params);
+    }
+
+    public String pathParam(int index) {
+        return pathParams.get(index);
+    }
+
+    /** The single value of a query parameter, or {@code null}; a repeated parameter is a 400. */
+    public String queryParam(String name) {
+        List<String> values = query.get(name);
+        if (values == null || values.isEmpty()) {
+            return null;
+        }
+        if (values.size() > 1) {
+            throw ApiException.badRequest("invalid_query", name + ": given " + values.size()
+                    + " times (expected: once)");
+        }
+        return values.get(0);
+    }
+}

@@ -1,0 +1,252 @@
+package dev.trafficmanager.controlapi.outbox;
+
+import dev.trafficmanager.route.RouteEvent;
+import dev.trafficmanager.route.RouteEventCodec;
+import dev.trafficmanager.route.RouteEventType;
+import dev.trafficmanager.route.RouteKey;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import javax.sql.DataSource;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Publishes the outbox ({@code route_events} rows not yet published) to the route-events topic,
+ * key = route key, in id order, then stamps the rows published in the same transaction that
+ * locked them.
+ *
+ * <p>Several control-API instances may run: each relay transaction first takes a transaction-scoped
+ * advisory lock, so one instance publishes at a time and per-key order on the topic follows commit
+ * order (a compacted topic keeps the last record per key, so an older revision published after a
+ * newer one would win there). Rows are also locked {@code FOR UPDATE SKIP LOCKED}. An event whose
+ * send failed is retried on the next round, and so is every later event of the same key in that
+ * round, whatever its own outcome, so a key's events never go out of order. While Kafka is down the
+ * relay backs off and events wait; writes never do.
+ *
+ * <p>Runs on its own thread; {@link #wakeUp()} may be called from any thread.
+ */
+public final class OutboxRelay implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(OutboxRelay.class);
+    /** Any constant unique to this use; "tm_outbo" in ASCII. */
+    private static final long ADVISORY_LOCK_KEY = 0x746d5f6f7574626fL;
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
+
+    private final DataSource dataSource;
+    private final Producer<byte[], byte[]> producer;
+    private final TopicSetup topicSetup;
+    private final String topic;
+    private final int batchSize;
+    private final Duration pollInterval;
+    private final Duration sendTimeout;
+    private final Semaphore wake = new Semaphore(0);
+    private final Thread thread;
+    private volatile boolean running = true;
+    private boolean failing;
+
+    public OutboxRelay(DataSource dataSource, Producer<byte[], byte[]> producer, TopicSetup topicSetup, String topic,
+                       int batchSize, Duration pollInterval, Duration sendTimeout) {
+        this.dataSource = dataSource;
+        this.producer = producer;
+        this.topicSetup = topicSetup;
+        this.topic = topic;
+        this.batchSize = batchSize;
+        this.pollInterval = pollInterval;
+        this.sendTimeout = sendTimeout;
+        this.thread = new Thread(this::loop, "outbox-relay");
+        this.thread.setDaemon(true);
+    }
+
+    public void start() {
+        thread.start();
+    }
+
+    /** Asks the relay to look at the outbox now rather than at its next poll. */
+    public void wakeUp() {
+        if (wake.availablePermits() == 0) {
+            wake.release();
+        }
+    }
+
+    private void loop() {
+        int failures = 0;
+        while (running) {
+            try {
+                topicSetup.ensureTopic();
+                int published = relayOnce();
+                if (failing) {
+                    log.info("outbox relay is publishing again");
+                    failing = false;
+                }
+                failures = 0;
+                if (published < batchSize) {
+                    awaitWake(pollInterval);
+                }
+            } catch (Exception e) {
+                failures++;
+                if (!failing) {
+                    log.warn("outbox relay cannot publish, events wait in the outbox: {}", e.toString());
+                    failing = true;
+                } else {
+                    log.debug("outbox relay still failing", e);
+                }
+                awaitWake(backoff(failures));
+            }
+        }
+    }
+
+    /** Publishes at most one batch; returns how many events it marked published. */
+    int relayOnce() throws SQLException, InterruptedException {
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                if (!tryLock(c)) {
+                    c.rollback();
+                    return 0;
+                }
+                List<Pending> batch = unpublished(c);
+                Outcome outcome = publish(batch);
+                markPublished(c, outcome.published());
+                c.commit();
+                if (outcome.failure() != null) {
+                    throw new IllegalStateException("Kafka did not take " + (batch.size() - outcome.published().size())
+                            + " of " + batch.size() + " events", outcome.failure());
+                }
+                return outcome.published().size();
+            } catch (SQLException | RuntimeException | InterruptedException e) {
+                try {
+                    c.rollback();
+                } catch (SQLException rollbackFailure) {
+                    e.addSuppressed(rollbackFailure);
+                }
+                throw e;
+            }
+        }
+    }
+
+    private record Pending(long id, RouteEvent event) {
+    }
+
+    private record Outcome(List<Long> published, Exception failure) {
+    }
+
+    private Outcome publish(List<Pending> batch) throws InterruptedException {
+        List<Future<RecordMetadata>> sent = new ArrayList<>(batch.size());
+        Exception failure = null;
+        for (Pending pending : batch) {
+            try {
+                RouteEvent event = pending.event();
+                sent.add(producer.send(new ProducerRecord<>(topic, event.key().toBytes(), RouteEventCodec.encode(event))));
+            } catch (RuntimeException e) {
+                failure = e; // e.g. no metadata within max.block.ms: Kafka is down; send nothing more
+                break;
+            }
+        }
+        List<Long> published = new ArrayList<>(sent.size());
+        Set<RouteKey> failedKeys = new HashSet<>();
+        long deadline = System.nanoTime() + sendTimeout.toNanos();
+        for (int i = 0; i < sent.size(); i++) {
+            RouteKey key = batch.get(i).event().key();
+            try {
+                sent.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                if (!failedKeys.contains(key)) {
+                    published.add(batch.get(i).id());
+                }
+            } catch (ExecutionException | TimeoutException e) {
+                failedKeys.add(key);
+                failure = failure == null ? e : failure;
+            }
+        }
+        return new Outcome(published, failure);
+    }
+
+    private static boolean tryLock(Connection c) throws SQLException {
+        try (PreparedStatement statement = c.prepareStatement("SELECT pg_try_advisory_xact_lock(?)")) {
+            statement.setLong(1, ADVISORY_LOCK_KEY);
+            try (ResultSet rows = statement.executeQuery()) {
+                rows.next();
+                return rows.getBoolean(1);
+            }
+        }
+    }
+
+    private List<Pending> unpublished(Connection c) throws SQLException {
+        try (PreparedStatement statement = c.prepareStatement(
+                "SELECT ev.id, ev.event_type, t.name, s.name, e.name, p.version, ev.url, ev.is_active, ev.revision,"
+                        + " ev.occurred_at"
+                        + " FROM route_events ev"
+                        + " JOIN endpoints p ON p.id = ev.endpoint_id"
+                        + " JOIN environments e ON e.id = p.environment_id"
+                        + " JOIN services s ON s.id = e.service_id"
+                        + " JOIN tenants t ON t.id = s.tenant_id"
+                        + " WHERE ev.published_at IS NULL ORDER BY ev.id LIMIT ? FOR UPDATE OF ev SKIP LOCKED")) {
+            statement.setInt(1, batchSize);
+            List<Pending> batch = new ArrayList<>();
+            try (ResultSet rows = statement.executeQuery()) {
+                while (rows.next()) {
+                    RouteEventType type = RouteEventType.valueOf(rows.getString(2).toUpperCase(Locale.ROOT));
+                    RouteKey key = new RouteKey(rows.getString(3), rows.getString(4), rows.getString(5), rows.getString(6));
+                    batch.add(new Pending(rows.getLong(1), new RouteEvent(type, key, rows.getString(7),
+                            rows.getBoolean(8), rows.getLong(9), rows.getTimestamp(10).getTime())));
+                }
+            }
+            return batch;
+        }
+    }
+
+    private static void markPublished(Connection c, List<Long> ids) throws SQLException {
+        if (ids.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement statement = c.prepareStatement(
+                "UPDATE route_events SET published_at = now() WHERE id = ANY (?)")) {
+            Array array = c.createArrayOf("bigint", ids.toArray());
+            statement.setArray(1, array);
+            statement.executeUpdate();
+        }
+    }
+
+    private static Duration backoff(int failures) {
+        long millis = 100L << Math.min(failures, 6);
+        return Duration.ofMillis(Math.min(millis, MAX_BACKOFF.toMillis()));
+    }
+
+    private void awaitWake(Duration timeout) {
+        try {
+            if (wake.tryAcquire(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                wake.drainPermits();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        wake.release();
+        try {
+            thread.join(Duration.ofSeconds(10).toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        producer.close(Duration.ofSeconds(5));
+    }
+}

@@ -1,0 +1,57 @@
+package dev.trafficmanager.controlapi.outbox;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Creates the compacted route-events topic if it is missing. Called by the relay before each
+ * round until it has succeeded once; the relay's own thread is the only caller.
+ */
+public final class TopicSetup implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(TopicSetup.class);
+
+    private final Admin admin;
+    private final String topic;
+    private final int partitions;
+    private final short replication;
+    private boolean done;
+
+    public TopicSetup(Admin admin, String topic, int partitions, short replication) {
+        this.admin = admin;
+        this.topic = topic;
+        this.partitions = partitions;
+        this.replication = replication;
+    }
+
+    public void ensureTopic() throws InterruptedException, ExecutionException, TimeoutException {
+        if (done) {
+            return;
+        }
+        NewTopic newTopic = new NewTopic(topic, partitions, replication).configs(Map.of(
+                TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
+                TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, "1"));
+        try {
+            admin.createTopics(List.of(newTopic)).all().get(10, TimeUnit.SECONDS);
+            log.info("created compacted topic {} with {} partitions", topic, partitions);
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof TopicExistsException)) {
+                throw e;
+            }
+        }
+        done = true;
+    }
+
+    @Override
+    public void close() {
+        admin.close(java.time.Duration.ofSeconds(5));
+    }
+}

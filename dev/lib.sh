@@ -1,0 +1,79 @@
+# Shared by dev/run.sh, dev/test.sh and loadtest scripts: sourced, not run.
+# Every wait here polls with a deadline.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TM_HOME="${TM_HOME:-$ROOT/.tm}"
+MVN=(mvn -B -q)
+
+log() { printf '[tm] %s\n' "$*" >&2; }
+
+# Names of the stack services that are up now, one per line.
+services_up() {
+  bash "$ROOT/dev/stack.sh" status | awk '$2 == "up" { print $1 }'
+}
+
+# Stops the stack services that were not up when $1 (a list from services_up) was taken.
+stop_services_not_in() {
+  local before="$1" svc
+  for svc in postgres redis kafka; do
+    if ! grep -qx "$svc" <<<"$before"; then
+      bash "$ROOT/dev/stack.sh" stop "$svc" || true
+    fi
+  done
+}
+
+build_jars() {
+  log "building (mvn package, tests skipped)"
+  (cd "$ROOT" && "${MVN[@]}" -DskipTests install)
+}
+
+# The admin token: TM_ADMIN_TOKEN if set, else the one in .tm/admin-token, else a new one saved there.
+admin_token() {
+  if [[ -n "${TM_ADMIN_TOKEN:-}" ]]; then
+    printf '%s' "$TM_ADMIN_TOKEN"
+    return
+  fi
+  mkdir -p "$TM_HOME"
+  if [[ ! -s "$TM_HOME/admin-token" ]]; then
+    (umask 077 && head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 40 > "$TM_HOME/admin-token")
+  fi
+  cat "$TM_HOME/admin-token"
+}
+
+# wait_http URL SECONDS: polls until URL answers 200.
+wait_http() {
+  local url="$1" deadline=$((SECONDS + $2))
+  until curl -fsS -o /dev/null "$url" 2>/dev/null; do
+    if ((SECONDS > deadline)); then
+      log "no answer from $url after $2 s"
+      return 1
+    fi
+    sleep 0.2
+  done
+}
+
+# start_java NAME JAR: starts a server jar in the background, logs under .tm/log, pid in .tm/run.
+start_java() {
+  local name="$1" jar="$2"
+  mkdir -p "$TM_HOME/log" "$TM_HOME/run"
+  java ${JAVA_OPTS:-} -jar "$jar" >"$TM_HOME/log/$name.log" 2>&1 &
+  echo $! >"$TM_HOME/run/$name.pid"
+  log "$name started (pid $!, log .tm/log/$name.log)"
+}
+
+stop_java() {
+  local name="$1" pidfile="$TM_HOME/run/$1.pid" pid deadline
+  [[ -f "$pidfile" ]] || return 0
+  pid="$(cat "$pidfile")"
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    deadline=$((SECONDS + 20))
+    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pidfile"
+}
+
+jar_of() {
+  ls "$ROOT/$1"/target/"$1"-*.jar 2>/dev/null | grep -v -e sources -e javadoc | head -n 1
+}
