@@ -61,14 +61,22 @@ start_java() {
   log "$name started (pid $!, log .tm/log/$name.log)"
 }
 
+# alive PID: the process exists and is not a zombie (an exited child its parent has not reaped yet
+# still answers kill -0).
+alive() {
+  local state
+  state="$(ps -o stat= -p "$1" 2>/dev/null)" || return 1
+  [[ -n "$state" && "$state" != Z* ]]
+}
+
 stop_java() {
   local name="$1" pidfile="$TM_HOME/run/$1.pid" pid deadline
   [[ -f "$pidfile" ]] || return 0
   pid="$(cat "$pidfile")"
-  if kill -0 "$pid" 2>/dev/null; then
+  if alive "$pid"; then
     kill -TERM "$pid" 2>/dev/null || true
     deadline=$((SECONDS + 20))
-    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+    while alive "$pid" && ((SECONDS < deadline)); do sleep 0.2; done
     kill -KILL "$pid" 2>/dev/null || true
   fi
   rm -f "$pidfile"

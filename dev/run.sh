@@ -71,8 +71,7 @@ Ctrl-C stops everything this command started.
 MSG
 
 # Stay in the foreground until Ctrl-C, or until a server dies.
-while kill -0 "$(cat "$TM_HOME/run/control-api.pid")" 2>/dev/null \
-   && kill -0 "$(cat "$TM_HOME/run/proxy.pid")" 2>/dev/null; do
+while alive "$(cat "$TM_HOME/run/control-api.pid")" && alive "$(cat "$TM_HOME/run/proxy.pid")"; do
   sleep 1
 done
 log "a server exited; see .tm/log/"

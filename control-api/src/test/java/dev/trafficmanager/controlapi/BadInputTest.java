@@ -137,7 +137,7 @@ class BadInputTest {
         refused(400, "invalid_if_match", () -> client.put(route, token, urlBody("http://a:1"), "If-Match", "abc"));
         refused(400, "invalid_query", () -> client.get("/v1/routes/" + tenant + "?limit=0", token));
         refused(400, "invalid_query", () -> client.get("/v1/routes/" + tenant + "?active=maybe", token));
-        refused(400, "invalid_cursor", () -> client.get("/v1/routes/" + tenant + "?cursor=%%%", token));
+        refused(400, "invalid_cursor", () -> client.get("/v1/routes/" + tenant + "?cursor=***", token));
     }
 
     @Test

@@ -36,9 +36,15 @@ public final class LocalStack implements BeforeAllCallback {
     /** Starts whatever a fault test stopped or paused (idempotent for running services). */
     public static void ensureUpAgain() {
         for (String service : new String[] {"postgres", "redis", "kafka"}) {
-            run("resume", service);
+            if (isPaused(service)) {
+                run("resume", service);
+            }
         }
         run("up");
+    }
+
+    private static boolean isPaused(String service) {
+        return run("status").lines().anyMatch(line -> line.startsWith(service + " ") && line.contains("paused"));
     }
 
     public static void stop(String service) {
@@ -94,7 +100,7 @@ public final class LocalStack implements BeforeAllCallback {
         return value == null || value.isBlank() ? fallback : Integer.parseInt(value.trim());
     }
 
-    private static void run(String... args) {
+    private static String run(String... args) {
         Path root = repoRoot();
         List<String> command = new java.util.ArrayList<>();
         command.add("bash");
@@ -111,6 +117,7 @@ public final class LocalStack implements BeforeAllCallback {
                 throw new IllegalStateException(String.join(" ", command) + " exited " + process.exitValue()
                         + ":\n" + new String(output, StandardCharsets.UTF_8));
             }
+            return new String(output, StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new IllegalStateException("could not run " + command, e);
         } catch (InterruptedException e) {

@@ -110,7 +110,6 @@ public final class Database implements AutoCloseable {
             return new ApiException(HttpResponseStatus.SERVICE_UNAVAILABLE, "database_timeout",
                     "PostgreSQL did not answer in time; nothing was written, retry later", e);
         }
-        log.error("database error {}", state, e);
         return new ApiException(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal_error",
                 "the request failed and nothing was written; see the server log", e);
     }

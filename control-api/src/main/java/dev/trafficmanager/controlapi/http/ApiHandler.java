@@ -97,8 +97,11 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
         try {
             return match.endpoint().handle(match.request());
         } catch (ApiException e) {
-            if (e.status().code() >= 500) {
-                log.warn("{} {}: {} {}", match.request().method(), match.request().path(), e.code(), e.getMessage());
+            if (e.status().code() == 500) {
+                log.error("{} {} failed", match.request().method(), match.request().path(), e);
+            } else if (e.status().code() > 500) {
+                log.warn("{} {}: {} ({})", match.request().method(), match.request().path(), e.code(),
+                        e.getCause() == null ? e.getMessage() : e.getCause().toString());
             }
             return errorResponse(e);
         } catch (RuntimeException e) {
@@ -151,7 +154,10 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
     }
 
     static ApiResponse errorResponse(ApiException e) {
-        return ApiResponse.json(e.status(), Map.of("error", e.code(), "message", e.getMessage()));
+        Map<String, String> body = new java.util.LinkedHashMap<>();
+        body.put("error", e.code());
+        body.put("message", e.getMessage());
+        return ApiResponse.json(e.status(), body);
     }
 
     private static ApiException decoderError(Throwable cause) {

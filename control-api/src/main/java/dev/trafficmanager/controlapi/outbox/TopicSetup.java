@@ -14,7 +14,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Creates the compacted route-events topic if it is missing. Called by the relay before each
- * round until it has succeeded once; the relay's own thread is the only caller.
+ * round until it has succeeded once, then closes its admin client (which would otherwise keep
+ * reconnecting, and logging, through every Kafka outage). The relay's thread is the only caller.
  */
 public final class TopicSetup implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TopicSetup.class);
@@ -24,6 +25,7 @@ public final class TopicSetup implements AutoCloseable {
     private final int partitions;
     private final short replication;
     private boolean done;
+    private boolean closed;
 
     public TopicSetup(Admin admin, String topic, int partitions, short replication) {
         this.admin = admin;
@@ -48,10 +50,14 @@ public final class TopicSetup implements AutoCloseable {
             }
         }
         done = true;
+        close();
     }
 
     @Override
-    public void close() {
-        admin.close(java.time.Duration.ofSeconds(5));
+    public synchronized void close() {
+        if (!closed) {
+            closed = true;
+            admin.close(java.time.Duration.ofSeconds(5));
+        }
     }
 }
