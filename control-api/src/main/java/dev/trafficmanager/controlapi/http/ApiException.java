@@ -1,6 +1,8 @@
 package dev.trafficmanager.controlapi.http;
 
+import dev.trafficmanager.route.InvalidRouteException;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import java.util.function.Supplier;
 
 /** An error the API reports as {@code {"error": code, "message": ...}} with {@link #status()}. */
 public final class ApiException extends RuntimeException {
@@ -31,6 +33,15 @@ public final class ApiException extends RuntimeException {
 
     public static ApiException badRequest(String code, String message) {
         return new ApiException(HttpResponseStatus.BAD_REQUEST, code, message);
+    }
+
+    /** Runs a route-model check, turning its {@link InvalidRouteException} into a 400 with the same code. */
+    public static <T> T validInput(Supplier<T> check) {
+        try {
+            return check.get();
+        } catch (InvalidRouteException e) {
+            throw badRequest(e.code(), e.getMessage());
+        }
     }
 
     public static ApiException notFound(String code, String message) {

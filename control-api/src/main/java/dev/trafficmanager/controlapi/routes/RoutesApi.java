@@ -7,7 +7,6 @@ import dev.trafficmanager.controlapi.http.ApiRequest;
 import dev.trafficmanager.controlapi.http.ApiResponse;
 import dev.trafficmanager.controlapi.http.Json;
 import dev.trafficmanager.controlapi.http.Router;
-import dev.trafficmanager.route.InvalidRouteException;
 import dev.trafficmanager.route.Names;
 import dev.trafficmanager.route.Route;
 import dev.trafficmanager.route.RouteKey;
@@ -101,27 +100,16 @@ public final class RoutesApi {
     private RouteKey authorizedKey(ApiRequest request) {
         Principal principal = authenticator.authenticate(request.authorization());
         principal.requireTenant(request.pathParam(0));
-        try {
-            return new RouteKey(request.pathParam(0), request.pathParam(1), request.pathParam(2), request.pathParam(3));
-        } catch (InvalidRouteException e) {
-            throw ApiException.badRequest(e.code(), e.getMessage());
-        }
+        return ApiException.validInput(() ->
+                new RouteKey(request.pathParam(0), request.pathParam(1), request.pathParam(2), request.pathParam(3)));
     }
 
     private static String validUrl(String url) {
-        try {
-            return UpstreamUrl.require(url);
-        } catch (InvalidRouteException e) {
-            throw ApiException.badRequest(e.code(), e.getMessage());
-        }
+        return ApiException.validInput(() -> UpstreamUrl.require(url));
     }
 
     private static String name(String field, String value) {
-        try {
-            return Names.require(field, value);
-        } catch (InvalidRouteException e) {
-            throw ApiException.badRequest(e.code(), e.getMessage());
-        }
+        return ApiException.validInput(() -> Names.require(field, value));
     }
 
     private static String optionalName(ApiRequest request, String field) {

@@ -8,7 +8,6 @@ import dev.trafficmanager.controlapi.http.ApiRequest;
 import dev.trafficmanager.controlapi.http.ApiResponse;
 import dev.trafficmanager.controlapi.http.Json;
 import dev.trafficmanager.controlapi.http.Router;
-import dev.trafficmanager.route.InvalidRouteException;
 import dev.trafficmanager.route.Names;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -39,11 +38,7 @@ public final class TenantsApi {
     private ApiResponse create(ApiRequest request) {
         authenticator.authenticate(request.authorization()).requireAdmin();
         String name = json.readObject(request.body(), Set.of("name")).get("name").asText();
-        try {
-            Names.require("name", name);
-        } catch (InvalidRouteException e) {
-            throw ApiException.badRequest(e.code(), e.getMessage());
-        }
+        ApiException.validInput(() -> Names.require("name", name));
         String token = tokens.newToken();
         boolean created = database.inTransaction(c -> {
             Long tenantId;
