@@ -51,6 +51,7 @@ public final class Authenticator {
     }
 
     private static ApiException unauthorized(String message) {
-        return new ApiException(HttpResponseStatus.UNAUTHORIZED, "unauthorized", message);
+        return new ApiException(HttpResponseStatus.UNAUTHORIZED, "unauthorized", message)
+                .withHeader("WWW-Authenticate", "Bearer");
     }
 }

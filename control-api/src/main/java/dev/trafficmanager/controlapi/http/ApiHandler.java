@@ -157,7 +157,7 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
         Map<String, String> body = new java.util.LinkedHashMap<>();
         body.put("error", e.code());
         body.put("message", e.getMessage());
-        return ApiResponse.json(e.status(), body);
+        return new ApiResponse(e.status(), body, e.headers());
     }
 
     private static ApiException decoderError(Throwable cause) {

@@ -51,7 +51,8 @@ public final class Router {
             throw ApiException.notFound("not_found", "no such resource: " + request.path());
         }
         throw new ApiException(HttpResponseStatus.METHOD_NOT_ALLOWED, "method_not_allowed",
-                request.method() + " " + request.path() + " (expected: " + String.join(", ", allowed) + ")");
+                request.method() + " " + request.path() + " (expected: " + String.join(", ", allowed) + ")")
+                .withHeader("Allow", String.join(", ", allowed));
     }
 
     private static List<String> bind(String[] pattern, String[] path) {
