@@ -3,6 +3,7 @@
 # Extra JMH arguments pass through: bash dev/bench.sh RouteEventCodec -i 3
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+ensure_tools
 build_jars
 mkdir -p "$ROOT/benchmarks/results"
 out="$ROOT/benchmarks/results/jmh-$(date -u +%Y%m%dT%H%M%SZ).json"

@@ -19,6 +19,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+ensure_tools
 build_jars
 bash "$ROOT/dev/stack.sh" up
 eval "$(bash "$ROOT/dev/stack.sh" env)"

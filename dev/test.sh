@@ -4,7 +4,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-command -v mvn >/dev/null || { log "Maven is missing: apt-get install -y maven"; exit 1; }
+ensure_tools
 before="$(services_up)"
 trap 'log "stopping the services this run started"; stop_services_not_in "$before"' EXIT
 bash "$ROOT/dev/stack.sh" up

@@ -14,6 +14,7 @@ before="$(services_up)"
 cleanup() { stop_java bench-control-api; stop_services_not_in "$before"; }
 trap cleanup EXIT
 
+ensure_tools
 build_jars
 bash "$ROOT/dev/stack.sh" up
 eval "$(bash "$ROOT/dev/stack.sh" env)"
@@ -23,8 +24,10 @@ start_java bench-control-api "$(jar_of control-api)"
 wait_http "http://127.0.0.1:$PORT/healthz" 90
 
 export TM_BENCH_TENANT="bench-$(date +%s)"
-export TM_BENCH_TOKEN="$(curl -sS -X POST "http://127.0.0.1:$PORT/v1/tenants" -H "Authorization: Bearer $TM_ADMIN_TOKEN" \
-  -d "{\"name\":\"$TM_BENCH_TENANT\"}" | sed -E 's/.*"token":"([^"]+)".*/\1/')"
+created="$(curl -sS -X POST "http://127.0.0.1:$PORT/v1/tenants" -H "Authorization: Bearer $TM_ADMIN_TOKEN" \
+  -d "{\"name\":\"$TM_BENCH_TENANT\"}")"
+[[ "$created" == *'"token":"'* ]] || { log "could not create the bench tenant: $created"; exit 1; }
+export TM_BENCH_TOKEN="$(sed -E 's/.*"token":"([^"]+)".*/\1/' <<<"$created")"
 
 log "warm-up: 5 s"
 wrk -t1 -c"$CONNECTIONS" -d5s -s "$ROOT/loadtest/api-upserts.lua" "http://127.0.0.1:$PORT" >/dev/null

@@ -51,16 +51,19 @@ CREATE INDEX endpoints_active_lookup ON endpoints (environment_id, version) INCL
     WHERE is_active;
 
 -- Outbox and audit trail: one row per state change, written in the same transaction as the change.
--- The relay publishes rows with published_at IS NULL to Kafka in id order, then stamps them.
+-- The relay publishes rows with published_at IS NULL to Kafka in id order, then stamps them. A row it
+-- cannot encode (only a manual write could make one) is stamped too, with publish_error saying why,
+-- so it cannot stall the outbox for every other route.
 CREATE TABLE route_events (
     id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     endpoint_id   BIGINT      NOT NULL REFERENCES endpoints (id),
     event_type    TEXT        NOT NULL CHECK (event_type IN ('created', 'updated', 'deactivated', 'activated')),
-    url           TEXT        NOT NULL,
+    url           TEXT        NOT NULL CHECK (url ~* '^https?://' AND length(url) <= 2048),
     is_active     BOOLEAN     NOT NULL,
     revision      BIGINT      NOT NULL,
     occurred_at   TIMESTAMPTZ NOT NULL DEFAULT now(),
     published_at  TIMESTAMPTZ,
+    publish_error TEXT,
     CONSTRAINT route_events_one_per_revision UNIQUE (endpoint_id, revision)
 );
 CREATE INDEX route_events_unpublished ON route_events (id) WHERE published_at IS NULL;

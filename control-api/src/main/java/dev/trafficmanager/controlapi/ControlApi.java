@@ -71,7 +71,7 @@ public final class ControlApi implements AutoCloseable {
             ThreadPoolExecutor workers = workers(config);
             relay.start();
             HttpServer server = HttpServer.start(config.bindAddress(), config.port(), 2,
-                    new ControlApiInitializer(router, workers, json, config.maxBodyBytes()));
+                    new ControlApiInitializer(router, workers, json, config.maxBodyBytes(), config.dbTimeout()));
             log.info("control API listening on {}:{}", config.bindAddress(), server.port());
             return new ControlApi(database, workers, relay, server);
         } catch (InterruptedException | RuntimeException e) {
@@ -148,19 +148,24 @@ public final class ControlApi implements AutoCloseable {
         }
     }
 
-    /** Stops accepting, drains in-flight requests, then stops the relay and the pool. */
+    /**
+     * Stops accepting, lets requests already taken finish and answer (up to 10 s), then closes the
+     * connections, the relay (which publishes what it has in hand) and the pool.
+     */
     @Override
     public void close() {
-        server.stop(Duration.ofSeconds(5));
+        server.stopAccepting();
         workers.shutdown();
         try {
             if (!workers.awaitTermination(10, TimeUnit.SECONDS)) {
+                log.warn("requests still running after 10 s; stopping anyway");
                 workers.shutdownNow();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             workers.shutdownNow();
         }
+        server.stop(Duration.ofSeconds(2));
         relay.close();
         database.close();
     }

@@ -19,7 +19,9 @@ import java.util.Map;
  * @param dbPassword       TM_DB_PASSWORD, default tm
  * @param dbPoolSize       TM_DB_POOL_SIZE, default 10 (workers plus the outbox relay)
  * @param dbTimeout        TM_DB_TIMEOUT_MS, default 2000: wait for a connection before answering 503
- * @param dbSocketTimeout  TM_DB_SOCKET_TIMEOUT_MS, default 10000: a statement that long answers 503
+ * @param dbStatementTimeout TM_DB_STATEMENT_TIMEOUT_MS, default 5000: PostgreSQL cancels a statement
+ *                         running longer (503 database_timeout); the socket gives up 5 s after that,
+ *                         for a server too hung to cancel
  * @param kafkaBootstrap   TM_KAFKA_BOOTSTRAP, default 127.0.0.1:59092
  * @param topic            TM_KAFKA_TOPIC, default tm.route-events
  * @param topicPartitions  TM_KAFKA_TOPIC_PARTITIONS, default 3: used only when creating the topic
@@ -30,7 +32,7 @@ import java.util.Map;
  */
 public record ControlApiConfig(String bindAddress, int port, String adminToken, int maxBodyBytes,
                                int workerThreads, int workerQueue, String dbUrl, String dbUser,
-                               String dbPassword, int dbPoolSize, Duration dbTimeout, Duration dbSocketTimeout,
+                               String dbPassword, int dbPoolSize, Duration dbTimeout, Duration dbStatementTimeout,
                                String kafkaBootstrap, String topic, int topicPartitions, short topicReplication,
                                int outboxBatch, Duration outboxPoll) {
 
@@ -55,7 +57,7 @@ public record ControlApiConfig(String bindAddress, int port, String adminToken, 
                 s.string("TM_DB_PASSWORD", "tm"),
                 s.integer("TM_DB_POOL_SIZE", workers + 2, 2, 512),
                 s.millis("TM_DB_TIMEOUT_MS", 2000, 250),
-                s.millis("TM_DB_SOCKET_TIMEOUT_MS", 10000, 1000),
+                s.millis("TM_DB_STATEMENT_TIMEOUT_MS", 5000, 100),
                 s.string("TM_KAFKA_BOOTSTRAP", "127.0.0.1:59092"),
                 s.string("TM_KAFKA_TOPIC", "tm.route-events"),
                 s.integer("TM_KAFKA_TOPIC_PARTITIONS", 3, 1, 1000),

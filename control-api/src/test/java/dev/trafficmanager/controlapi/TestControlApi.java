@@ -6,16 +6,21 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
 
 /**
- * A control API started in-process against the local stack, on a free port, publishing to a topic
- * of its own so a test can count exactly the events it caused. Tenants get unique names per test.
+ * A control API started in-process against the local stack, on a free port. Tests use a database
+ * of their own ({@value #DATABASE}, so a {@code make run} on the same stack never shares their
+ * outbox) and each instance a topic of its own; tenants get unique names per test, and tests count
+ * the events of their own tenants.
  */
 final class TestControlApi implements AutoCloseable {
     static final String ADMIN_TOKEN = "test-admin-token-0123456789";
+    static final String DATABASE = "trafficmanager_test";
+    private static boolean databaseCreated;
 
     final ControlApi api;
     final ApiClient client;
@@ -34,7 +39,7 @@ final class TestControlApi implements AutoCloseable {
         env.put("TM_ADMIN_TOKEN", ADMIN_TOKEN);
         env.put("TM_API_BIND", "127.0.0.1");
         env.put("TM_API_PORT", "0");
-        env.put("TM_DB_URL", LocalStack.jdbcUrl());
+        env.put("TM_DB_URL", jdbcUrl());
         env.put("TM_KAFKA_BOOTSTRAP", LocalStack.kafkaBootstrap());
         env.put("TM_KAFKA_TOPIC", topic);
         env.put("TM_OUTBOX_POLL_MS", "50");
@@ -50,8 +55,26 @@ final class TestControlApi implements AutoCloseable {
         return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
     }
 
+    /** The test database's URL; creates the database on first use (the control API migrates it). */
+    static synchronized String jdbcUrl() {
+        String stackUrl = LocalStack.jdbcUrl();
+        if (!databaseCreated) {
+            try (Connection c = DriverManager.getConnection(stackUrl, LocalStack.dbUser(), LocalStack.dbPassword());
+                 Statement statement = c.createStatement();
+                 ResultSet rows = statement.executeQuery("SELECT 1 FROM pg_database WHERE datname = '" + DATABASE + "'")) {
+                if (!rows.next()) {
+                    statement.execute("CREATE DATABASE " + DATABASE);
+                }
+            } catch (SQLException e) {
+                throw new IllegalStateException("cannot create the test database " + DATABASE, e);
+            }
+            databaseCreated = true;
+        }
+        return stackUrl.substring(0, stackUrl.lastIndexOf('/') + 1) + DATABASE;
+    }
+
     static Connection db() throws SQLException {
-        return DriverManager.getConnection(LocalStack.jdbcUrl(), LocalStack.dbUser(), LocalStack.dbPassword());
+        return DriverManager.getConnection(jdbcUrl(), LocalStack.dbUser(), LocalStack.dbPassword());
     }
 
     static long count(String sql, Object... params) {

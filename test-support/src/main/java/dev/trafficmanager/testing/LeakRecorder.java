@@ -33,7 +33,9 @@ public final class LeakRecorder extends ResourceLeakDetectorFactory {
         REPORTS.clear();
     }
 
+    // Netty deprecates this overload but it is the factory's only abstract method: the others call it.
     @Override
+    @SuppressWarnings("deprecation")
     public <T> ResourceLeakDetector<T> newResourceLeakDetector(Class<T> resource, int samplingInterval,
                                                                long maxActive) {
         return new ResourceLeakDetector<>(resource, samplingInterval) {

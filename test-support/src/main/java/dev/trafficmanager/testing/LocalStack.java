@@ -107,17 +107,22 @@ public final class LocalStack implements BeforeAllCallback {
         command.add(root.resolve("dev/stack.sh").toString());
         command.addAll(List.of(args));
         try {
-            Process process = new ProcessBuilder(command).directory(root.toFile()).redirectErrorStream(true).start();
-            byte[] output = process.getInputStream().readAllBytes();
+            // Output goes to a file, not a pipe: reading a pipe would block past the timeout.
+            java.io.File output = java.io.File.createTempFile("tm-stack-", ".log");
+            output.deleteOnExit();
+            Process process = new ProcessBuilder(command).directory(root.toFile()).redirectErrorStream(true)
+                    .redirectOutput(output).start();
             if (!process.waitFor(COMMAND_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
                 process.destroyForcibly();
-                throw new IllegalStateException(String.join(" ", command) + " did not finish in " + COMMAND_TIMEOUT);
+                throw new IllegalStateException(String.join(" ", command) + " did not finish in " + COMMAND_TIMEOUT
+                        + ":\n" + Files.readString(output.toPath()));
             }
+            String text = Files.readString(output.toPath(), StandardCharsets.UTF_8);
             if (process.exitValue() != 0) {
                 throw new IllegalStateException(String.join(" ", command) + " exited " + process.exitValue()
-                        + ":\n" + new String(output, StandardCharsets.UTF_8));
+                        + ":\n" + text);
             }
-            return new String(output, StandardCharsets.UTF_8);
+            return text;
         } catch (IOException e) {
             throw new IllegalStateException("could not run " + command, e);
         } catch (InterruptedException e) {

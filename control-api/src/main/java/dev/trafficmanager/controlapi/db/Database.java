@@ -42,10 +42,11 @@ public final class Database implements AutoCloseable {
         hikari.setAutoCommit(false);
         // Start even when PostgreSQL is down: requests answer 503 until it is back.
         hikari.setInitializationFailTimeout(-1);
-        long socketSeconds = Math.max(1, config.dbSocketTimeout().toSeconds());
+        long statementMillis = config.dbStatementTimeout().toMillis();
         long connectSeconds = Math.max(1, config.dbTimeout().toSeconds());
         hikari.addDataSourceProperty("connectTimeout", connectSeconds);
-        hikari.addDataSourceProperty("socketTimeout", socketSeconds);
+        hikari.addDataSourceProperty("socketTimeout", statementMillis / 1000 + 5);
+        hikari.addDataSourceProperty("options", "-c statement_timeout=" + statementMillis);
         hikari.addDataSourceProperty("tcpKeepAlive", true);
         hikari.addDataSourceProperty("ApplicationName", "tm-control-api");
         this.dataSource = new HikariDataSource(hikari);
@@ -63,14 +64,15 @@ public final class Database implements AutoCloseable {
     public <T> T inTransaction(Work<T> work) {
         for (int attempt = 1; ; attempt++) {
             try (Connection connection = connection()) {
+                T result;
                 try {
-                    T result = work.run(connection);
-                    connection.commit();
-                    return result;
+                    result = work.run(connection);
                 } catch (SQLException | RuntimeException e) {
                     rollbackQuietly(connection, e);
                     throw e;
                 }
+                commit(connection);
+                return result;
             } catch (SQLException e) {
                 if (isRetryable(e) && attempt < MAX_ATTEMPTS) {
                     log.debug("retrying after {} (attempt {})", e.getSQLState(), attempt);
@@ -78,6 +80,24 @@ public final class Database implements AutoCloseable {
                 }
                 throw translate(e);
             }
+        }
+    }
+
+    /**
+     * Commits; if the connection breaks while committing, PostgreSQL may or may not have applied
+     * the transaction, and the caller is told so rather than "nothing was written".
+     */
+    private static void commit(Connection connection) throws SQLException {
+        try {
+            connection.commit();
+        } catch (SQLException e) {
+            String state = e.getSQLState() == null ? "" : e.getSQLState();
+            if (state.startsWith("08") || state.startsWith("57P")) {
+                throw new ApiException(HttpResponseStatus.SERVICE_UNAVAILABLE, "database_unavailable",
+                        "PostgreSQL failed while committing: the write may or may not have been applied;"
+                                + " read it back before retrying", e);
+            }
+            throw e;
         }
     }
 

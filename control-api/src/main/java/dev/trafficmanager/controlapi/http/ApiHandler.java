@@ -3,65 +3,119 @@ package dev.trafficmanager.controlapi.http;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs each request's endpoint on the worker executor (endpoints block on JDBC) and writes the
- * response back on the channel's event loop. Requests on one connection are answered one at a time
- * and in order, so pipelined requests cannot overtake each other; while one is in flight the
- * channel stops reading. Per-connection state: one instance per channel, touched only on its event
- * loop.
+ * The terminal handler: runs each request's endpoint on the worker executor (endpoints block on
+ * JDBC) and writes every response, errors included, back on the channel's event loop.
+ *
+ * <p>Requests on one connection are answered one at a time and in order, so pipelined requests
+ * cannot overtake each other, and neither can an error found before a request was complete (a
+ * {@link Rejection} from an earlier handler, a malformed request): those queue like requests. While
+ * a request is in flight the channel stops reading. After an error that leaves the connection's
+ * framing in doubt the connection closes, lingering: output is shut first and input is read and
+ * dropped for up to {@value #LINGER_SECONDS} s, so a client still sending a body gets to read the
+ * error rather than a reset.
+ *
+ * <p>Per-connection state: one instance per channel, touched only on its event loop.
  */
-public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+public final class ApiHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(ApiHandler.class);
     private static final int MAX_PIPELINED = 16;
+    private static final int LINGER_SECONDS = 2;
+
+    /** A request refused before it reached this handler; answered in turn, then the connection closes. */
+    public record Rejection(ApiException error) {
+    }
+
+    /** A request to answer: an endpoint call, or a refusal when {@code refusal} is set. */
+    private record Pending(ApiRequest request, HttpVersion version, boolean keepAlive, ApiException refusal) {
+        static Pending refused(ApiException refusal, HttpVersion version) {
+            return new Pending(null, version, false, refusal);
+        }
+    }
 
     private final Router router;
     private final Executor workers;
     private final Json json;
+    private final long maxQueueWaitNanos;
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
     private boolean inFlight;
+    /** Set once the connection is to close: later input is dropped. */
+    private boolean closing;
 
-    private record Pending(ApiRequest request, boolean keepAlive) {
-    }
-
-    public ApiHandler(Router router, Executor workers, Json json) {
+    /** @param maxQueueWait a request that waited longer for a worker is answered 503 instead of run */
+    public ApiHandler(Router router, Executor workers, Json json, Duration maxQueueWait) {
         this.router = router;
         this.workers = workers;
         this.json = json;
+        this.maxQueueWaitNanos = maxQueueWait.toNanos();
     }
 
     @Override
-    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
-        if (request.decoderResult().isFailure()) {
-            writeError(ctx, decoderError(request.decoderResult().cause()), false);
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (closing) {
+            ReferenceCountUtil.release(msg);
             return;
+        }
+        if (msg instanceof Rejection rejection) {
+            enqueue(ctx, Pending.refused(rejection.error(), HttpVersion.HTTP_1_1));
+        } else if (msg instanceof FullHttpRequest request) {
+            try {
+                enqueue(ctx, toPending(request));
+            } finally {
+                request.release(); // everything needed was copied into the Pending
+            }
+        } else {
+            ctx.fireChannelRead(msg);
+        }
+    }
+
+    private Pending toPending(FullHttpRequest request) {
+        if (request.decoderResult().isFailure()) {
+            return Pending.refused(decoderError(request.decoderResult().cause()), HttpVersion.HTTP_1_1);
         }
         if (pending.size() >= MAX_PIPELINED) {
-            writeError(ctx, new ApiException(HttpResponseStatus.TOO_MANY_REQUESTS, "too_many_pipelined",
-                    "more than " + MAX_PIPELINED + " pipelined requests on one connection"), false);
-            return;
+            return Pending.refused(new ApiException(HttpResponseStatus.TOO_MANY_REQUESTS, "too_many_pipelined",
+                    "more than " + MAX_PIPELINED + " pipelined requests on one connection"), request.protocolVersion());
         }
-        pending.add(new Pending(ApiRequest.from(request), HttpUtil.isKeepAlive(request)));
-        ctx.channel().config().setAutoRead(false);
+        boolean keepAlive = HttpUtil.isKeepAlive(request);
+        try {
+            return new Pending(ApiRequest.from(request), request.protocolVersion(), keepAlive, null);
+        } catch (IllegalArgumentException e) { // QueryStringDecoder on a broken percent-escape
+            return new Pending(null, request.protocolVersion(), keepAlive,
+                    ApiException.badRequest("invalid_query", "malformed query string: " + e.getMessage()));
+        }
+    }
+
+    private void enqueue(ChannelHandlerContext ctx, Pending next) {
+        pending.add(next);
+        if (!next.keepAlive()) {
+            closing = true; // nothing after this one will be answered
+        }
+        ctx.channel().config().setAutoRead(closing);
         if (!inFlight) {
             dispatchNext(ctx);
         }
@@ -75,21 +129,32 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
             return;
         }
         inFlight = true;
+        if (next.refusal() != null) {
+            respond(ctx, next, errorResponse(next.refusal()));
+            return;
+        }
         Router.Match match;
         try {
             match = router.match(next.request());
         } catch (ApiException e) {
-            respond(ctx, errorResponse(e), next.keepAlive());
+            respond(ctx, next, errorResponse(e));
             return;
         }
+        long queuedAt = System.nanoTime();
         try {
             workers.execute(() -> {
-                ApiResponse response = run(match);
-                ctx.executor().execute(() -> respond(ctx, response, next.keepAlive()));
+                ApiResponse response = System.nanoTime() - queuedAt > maxQueueWaitNanos
+                        ? errorResponse(overloaded("waited too long for a worker"))
+                        : run(match);
+                try {
+                    ctx.executor().execute(() -> respond(ctx, next, response));
+                } catch (RejectedExecutionException e) {
+                    log.debug("server stopping: dropped the response to {} {}", match.request().method(),
+                            match.request().path());
+                }
             });
         } catch (RejectedExecutionException e) {
-            respond(ctx, errorResponse(new ApiException(HttpResponseStatus.SERVICE_UNAVAILABLE, "overloaded",
-                    "too many requests are waiting for the database; retry later")), next.keepAlive());
+            respond(ctx, next, errorResponse(overloaded("too many requests are waiting for the database")));
         }
     }
 
@@ -112,25 +177,42 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
     }
 
     /** Runs on the event loop. */
-    private void respond(ChannelHandlerContext ctx, ApiResponse response, boolean keepAlive) {
-        FullHttpResponse http = toHttp(ctx, response, keepAlive);
-        ctx.writeAndFlush(http).addListener((ChannelFutureListener) future -> {
-            if (!future.isSuccess() || !keepAlive) {
-                pending.clear();
-                future.channel().close();
-                return;
-            }
-            dispatchNext(ctx);
-        });
+    private void respond(ChannelHandlerContext ctx, Pending request, ApiResponse response) {
+        boolean keepAlive = request.keepAlive();
+        ctx.writeAndFlush(toHttp(ctx, response, request.version(), keepAlive))
+                .addListener((ChannelFutureListener) written -> {
+                    if (!written.isSuccess()) {
+                        closeNow(ctx);
+                    } else if (keepAlive) {
+                        dispatchNext(ctx);
+                    } else if (request.refusal() != null) {
+                        closeLingering(ctx); // the client may still be sending what we refused
+                    } else {
+                        closeNow(ctx);
+                    }
+                });
     }
 
-    private void writeError(ChannelHandlerContext ctx, ApiException error, boolean keepAlive) {
+    private void closeNow(ChannelHandlerContext ctx) {
+        closing = true;
         pending.clear();
-        inFlight = true; // nothing more is read from this connection
-        ctx.writeAndFlush(toHttp(ctx, errorResponse(error), keepAlive)).addListener(ChannelFutureListener.CLOSE);
+        ctx.close();
     }
 
-    private FullHttpResponse toHttp(ChannelHandlerContext ctx, ApiResponse response, boolean keepAlive) {
+    private void closeLingering(ChannelHandlerContext ctx) {
+        closing = true;
+        pending.clear();
+        if (ctx.channel() instanceof DuplexChannel duplex && ctx.channel().isActive()) {
+            ctx.channel().config().setAutoRead(true); // read and drop what the client still sends
+            duplex.shutdownOutput();
+            ctx.executor().schedule(() -> ctx.close(), LINGER_SECONDS, TimeUnit.SECONDS);
+        } else {
+            ctx.close();
+        }
+    }
+
+    private FullHttpResponse toHttp(ChannelHandlerContext ctx, ApiResponse response, HttpVersion version,
+                                    boolean keepAlive) {
         byte[] bytes;
         String contentType;
         if (response.body() instanceof ApiResponse.Raw raw) {
@@ -141,23 +223,25 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
             contentType = "application/json";
         }
         ByteBuf content = ctx.alloc().buffer(bytes.length).writeBytes(bytes);
-        FullHttpResponse http = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, response.status(), content);
+        FullHttpResponse http = new DefaultFullHttpResponse(version, response.status(), content);
         http.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType)
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
         for (Map.Entry<String, String> header : response.headers().entrySet()) {
             http.headers().set(header.getKey(), header.getValue());
         }
-        if (!keepAlive) {
-            http.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        }
+        HttpUtil.setKeepAlive(http, keepAlive);
         return http;
     }
 
     static ApiResponse errorResponse(ApiException e) {
-        Map<String, String> body = new java.util.LinkedHashMap<>();
+        Map<String, String> body = new LinkedHashMap<>();
         body.put("error", e.code());
         body.put("message", e.getMessage());
         return new ApiResponse(e.status(), body, e.headers());
+    }
+
+    private static ApiException overloaded(String why) {
+        return new ApiException(HttpResponseStatus.SERVICE_UNAVAILABLE, "overloaded", why + "; retry later");
     }
 
     private static ApiException decoderError(Throwable cause) {

@@ -1,31 +1,26 @@
 package dev.trafficmanager.controlapi.http;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.socket.DuplexChannel;
+import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.TimeUnit;
 
 /**
- * Aggregates a request into one message of at most {@code maxBytes}. A larger body (known from
- * Content-Length up front, or found while streaming chunks) gets a JSON 413 and the connection is
- * closed, since the rest of the body would otherwise be read as the next request. The close lingers:
- * output is shut first and the rest of the body is read and dropped for up to
- * {@value #LINGER_SECONDS} s, so a client still sending gets to read the 413 instead of a reset.
+ * Aggregates a request into one message of at most {@code maxBytes}. A larger body, known from
+ * Content-Length up front or found while streaming chunks, becomes a {@link ApiHandler.Rejection}
+ * (413 {@code payload_too_large}) that the API handler answers in turn and then closes the
+ * connection; the aggregator drops the rest of that body. A client that sent
+ * {@code Expect: 100-continue} with a too-large Content-Length gets the same JSON 413 at once instead
+ * of the 100, and need not send the body at all.
  */
 public final class BodyLimitHandler extends HttpObjectAggregator {
-    private static final int LINGER_SECONDS = 2;
-
     private final int maxBytes;
 
     public BodyLimitHandler(int maxBytes) {
@@ -35,21 +30,29 @@ public final class BodyLimitHandler extends HttpObjectAggregator {
 
     @Override
     protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
-        byte[] body = ("{\"error\":\"payload_too_large\",\"message\":\"request body over " + maxBytes
-                + " bytes\"}").getBytes(StandardCharsets.UTF_8);
-        ByteBuf content = Unpooled.wrappedBuffer(body);
-        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-                HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, content);
-        response.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json")
-                .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)
-                .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        ctx.writeAndFlush(response).addListener((ChannelFutureListener) written -> {
-            if (written.isSuccess() && written.channel() instanceof DuplexChannel duplex) {
-                duplex.shutdownOutput();
-                ctx.executor().schedule(() -> ctx.close(), LINGER_SECONDS, TimeUnit.SECONDS);
-            } else {
-                ctx.close();
-            }
-        });
+        // The aggregator releases `oversized` itself after this returns.
+        ctx.fireChannelRead(new ApiHandler.Rejection(new ApiException(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
+                "payload_too_large", tooLarge())));
+    }
+
+    @Override
+    protected Object newContinueResponse(HttpMessage start, int maxContentLength, ChannelPipeline pipeline) {
+        Object response = super.newContinueResponse(start, maxContentLength, pipeline);
+        if (response instanceof FullHttpResponse netty
+                && netty.status().code() == HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE.code()) {
+            netty.release();
+            byte[] body = ("{\"error\":\"payload_too_large\",\"message\":\"" + tooLarge() + "\"}")
+                    .getBytes(StandardCharsets.UTF_8);
+            FullHttpResponse json = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                    HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, Unpooled.wrappedBuffer(body));
+            json.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json")
+                    .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+            return json;
+        }
+        return response;
+    }
+
+    private String tooLarge() {
+        return "request body over " + maxBytes + " bytes";
     }
 }

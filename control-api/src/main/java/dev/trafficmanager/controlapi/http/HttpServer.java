@@ -58,12 +58,17 @@ public final class HttpServer implements AutoCloseable {
         return ((InetSocketAddress) channel.localAddress()).getPort();
     }
 
-    /** Stops accepting, then gives open connections up to {@code drain} to finish. */
-    public void stop(Duration drain) {
-        channel.close().awaitUninterruptibly(drain.toMillis());
-        boss.shutdownGracefully(0, drain.toMillis(), TimeUnit.MILLISECONDS);
-        workers.shutdownGracefully(100, drain.toMillis(), TimeUnit.MILLISECONDS)
-                .awaitUninterruptibly(drain.toMillis() + 1000);
+    /** Closes the listening socket: no new connections; open ones carry on. */
+    public void stopAccepting() {
+        channel.close().awaitUninterruptibly(5000);
+    }
+
+    /** Stops accepting, then closes every connection and stops the event loops within {@code timeout}. */
+    public void stop(Duration timeout) {
+        stopAccepting();
+        boss.shutdownGracefully(0, timeout.toMillis(), TimeUnit.MILLISECONDS);
+        workers.shutdownGracefully(100, timeout.toMillis(), TimeUnit.MILLISECONDS)
+                .awaitUninterruptibly(timeout.toMillis() + 1000);
     }
 
     @Override

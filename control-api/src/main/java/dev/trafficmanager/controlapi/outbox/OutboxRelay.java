@@ -47,6 +47,7 @@ public final class OutboxRelay implements AutoCloseable {
     /** Any constant unique to this use; "tm_outbo" in ASCII. */
     private static final long ADVISORY_LOCK_KEY = 0x746d5f6f7574626fL;
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
+    private static final Duration WARNING_INTERVAL = Duration.ofMinutes(1);
 
     private final DataSource dataSource;
     private final Producer<byte[], byte[]> producer;
@@ -58,7 +59,6 @@ public final class OutboxRelay implements AutoCloseable {
     private final Semaphore wake = new Semaphore(0);
     private final Thread thread;
     private volatile boolean running = true;
-    private boolean failing;
 
     public OutboxRelay(DataSource dataSource, Producer<byte[], byte[]> producer, TopicSetup topicSetup, String topic,
                        int batchSize, Duration pollInterval, Duration sendTimeout) {
@@ -86,23 +86,27 @@ public final class OutboxRelay implements AutoCloseable {
 
     private void loop() {
         int failures = 0;
+        long lastWarning = 0;
         while (running) {
             try {
                 topicSetup.ensureTopic();
                 int published = relayOnce();
-                if (failing) {
-                    log.info("outbox relay is publishing again");
-                    failing = false;
+                if (failures > 0) {
+                    log.info("outbox relay is publishing again after {} failed rounds", failures);
                 }
                 failures = 0;
                 if (published < batchSize) {
                     awaitWake(pollInterval);
                 }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                running = false;
             } catch (Exception e) {
                 failures++;
-                if (!failing) {
-                    log.warn("outbox relay cannot publish, events wait in the outbox: {}", e.toString());
-                    failing = true;
+                if (failures == 1 || System.nanoTime() - lastWarning > WARNING_INTERVAL.toNanos()) {
+                    log.warn("outbox relay cannot publish ({} failed rounds); events wait in the outbox: {}",
+                            failures, e.toString());
+                    lastWarning = System.nanoTime();
                 } else {
                     log.debug("outbox relay still failing", e);
                 }
@@ -121,6 +125,8 @@ public final class OutboxRelay implements AutoCloseable {
                     return 0;
                 }
                 List<Pending> batch = unpublished(c);
+                quarantine(c, batch);
+                batch.removeIf(pending -> pending.event() == null);
                 Outcome outcome = publish(batch);
                 markPublished(c, outcome.published());
                 c.commit();
@@ -140,7 +146,8 @@ public final class OutboxRelay implements AutoCloseable {
         }
     }
 
-    private record Pending(long id, RouteEvent event) {
+    /** An outbox row; {@code event} is null when the row cannot be encoded, with {@code error} saying why. */
+    private record Pending(long id, String key, RouteEvent event, String error) {
     }
 
     private record Outcome(List<Long> published, Exception failure) {
@@ -200,13 +207,41 @@ public final class OutboxRelay implements AutoCloseable {
             List<Pending> batch = new ArrayList<>();
             try (ResultSet rows = statement.executeQuery()) {
                 while (rows.next()) {
-                    RouteEventType type = RouteEventType.valueOf(rows.getString(2).toUpperCase(Locale.ROOT));
-                    RouteKey key = new RouteKey(rows.getString(3), rows.getString(4), rows.getString(5), rows.getString(6));
-                    batch.add(new Pending(rows.getLong(1), new RouteEvent(type, key, rows.getString(7),
-                            rows.getBoolean(8), rows.getLong(9), rows.getTimestamp(10).getTime())));
+                    long id = rows.getLong(1);
+                    String key = rows.getString(3) + '/' + rows.getString(4) + '/' + rows.getString(5) + '/'
+                            + rows.getString(6);
+                    try {
+                        RouteEventType type = RouteEventType.valueOf(rows.getString(2).toUpperCase(Locale.ROOT));
+                        RouteKey routeKey = new RouteKey(rows.getString(3), rows.getString(4), rows.getString(5),
+                                rows.getString(6));
+                        batch.add(new Pending(id, key, new RouteEvent(type, routeKey, rows.getString(7),
+                                rows.getBoolean(8), rows.getLong(9), rows.getTimestamp(10).getTime()), null));
+                    } catch (IllegalArgumentException e) { // InvalidRouteException included
+                        batch.add(new Pending(id, key, null, e.getMessage()));
+                    }
                 }
             }
             return batch;
+        }
+    }
+
+    /**
+     * Stamps rows that cannot be encoded with their error, so one bad row (only a manual write could
+     * make one) does not stall the outbox; each is logged as an error with its id and route.
+     */
+    private static void quarantine(Connection c, List<Pending> batch) throws SQLException {
+        for (Pending pending : batch) {
+            if (pending.event() != null) {
+                continue;
+            }
+            log.error("outbox event id={} of route {} cannot be published and is skipped: {}", pending.id(),
+                    pending.key(), pending.error());
+            try (PreparedStatement statement = c.prepareStatement(
+                    "UPDATE route_events SET published_at = now(), publish_error = ? WHERE id = ?")) {
+                statement.setString(1, pending.error());
+                statement.setLong(2, pending.id());
+                statement.executeUpdate();
+            }
         }
     }
 
@@ -243,7 +278,8 @@ public final class OutboxRelay implements AutoCloseable {
         running = false;
         wake.release();
         try {
-            thread.join(Duration.ofSeconds(10).toMillis());
+            // a round in flight ends within the send timeout (Kafka) plus the statement timeout
+            thread.join(sendTimeout.plusSeconds(10).toMillis());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

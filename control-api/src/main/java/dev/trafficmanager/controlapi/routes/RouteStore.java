@@ -136,14 +136,15 @@ public final class RouteStore {
                 throw routeNotFound(key);
             }
             try (PreparedStatement statement = c.prepareStatement(
-                    "SELECT event_type, url, is_active, revision, occurred_at, published_at IS NOT NULL"
+                    "SELECT event_type, url, is_active, revision, occurred_at, published_at IS NOT NULL, publish_error"
                             + " FROM route_events WHERE endpoint_id = ? ORDER BY revision")) {
                 statement.setLong(1, route.id());
                 List<HistoryEntry> entries = new ArrayList<>();
                 try (ResultSet rows = statement.executeQuery()) {
                     while (rows.next()) {
                         entries.add(new HistoryEntry(rows.getString(1), rows.getString(2), rows.getBoolean(3),
-                                rows.getLong(4), rows.getTimestamp(5).toInstant().toString(), rows.getBoolean(6)));
+                                rows.getLong(4), rows.getTimestamp(5).toInstant().toString(), rows.getBoolean(6),
+                                rows.getString(7)));
                     }
                 }
                 return entries;

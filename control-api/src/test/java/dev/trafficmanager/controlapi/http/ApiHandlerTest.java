@@ -13,6 +13,8 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import java.nio.charset.StandardCharsets;
+import io.netty.handler.codec.DecoderResult;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -35,7 +37,7 @@ class ApiHandlerTest {
             });
 
     private EmbeddedChannel channel() {
-        return new EmbeddedChannel(new ApiHandler(router, workers, new Json()));
+        return new EmbeddedChannel(new ApiHandler(router, workers, new Json(), Duration.ofMinutes(1)));
     }
 
     private static FullHttpRequest get(String uri) {
@@ -102,7 +104,7 @@ class ApiHandlerTest {
     void refusesWhenTheWorkerQueueIsFull() {
         EmbeddedChannel channel = new EmbeddedChannel(new ApiHandler(router, task -> {
             throw new java.util.concurrent.RejectedExecutionException("full");
-        }, new Json()));
+        }, new Json(), Duration.ofMinutes(1)));
         channel.writeInbound(get("/echo/x"));
         FullHttpResponse response = channel.readOutbound();
         assertThat(response.status()).isEqualTo(HttpResponseStatus.SERVICE_UNAVAILABLE);
@@ -120,6 +122,56 @@ class ApiHandlerTest {
         FullHttpResponse response = channel.readOutbound();
         assertThat(response.headers().get(HttpHeaderNames.CONNECTION)).isEqualTo("close");
         body(response);
+        assertThat(channel.isOpen()).isFalse();
+        assertFalse(channel.finishAndReleaseAll());
+    }
+
+    @Test
+    void answersARequestThatWaitedTooLongForAWorkerWith503() {
+        EmbeddedChannel channel = new EmbeddedChannel(new ApiHandler(router, workers, new Json(), Duration.ZERO));
+        channel.writeInbound(get("/echo/late"));
+        runWorkers(channel);
+        FullHttpResponse response = channel.readOutbound();
+        assertThat(response.status()).isEqualTo(HttpResponseStatus.SERVICE_UNAVAILABLE);
+        assertThat(body(response)).contains("\"error\":\"overloaded\"");
+        assertFalse(channel.finishAndReleaseAll());
+    }
+
+    @Test
+    void answersARejectionInTurnAfterTheRequestBeforeItThenCloses() {
+        EmbeddedChannel channel = channel();
+        channel.writeInbound(get("/echo/first"));
+        channel.writeInbound(new ApiHandler.Rejection(new ApiException(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
+                "payload_too_large", "too big")));
+        channel.writeInbound(get("/echo/after-the-refusal"));
+        runWorkers(channel);
+        FullHttpResponse first = channel.readOutbound();
+        FullHttpResponse refused = channel.readOutbound();
+        assertThat(body(first)).isEqualTo("{\"name\":\"first\"}");
+        assertThat(refused.status()).isEqualTo(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE);
+        assertThat(refused.headers().get(HttpHeaderNames.CONNECTION)).isEqualTo("close");
+        assertThat(body(refused)).isEqualTo("{\"error\":\"payload_too_large\",\"message\":\"too big\"}");
+        assertThat((Object) channel.readOutbound()).as("nothing after the refusal is answered").isNull();
+        assertThat(queued).isEmpty();
+        assertThat(channel.isOpen()).isFalse();
+        assertFalse(channel.finishAndReleaseAll());
+    }
+
+    @Test
+    void refusesAMalformedRequestAndClosesButKeepsTheConnectionForABadQuery() {
+        EmbeddedChannel channel = channel();
+        channel.writeInbound(get("/echo/x?service=%zz"));
+        FullHttpResponse badQuery = channel.readOutbound();
+        assertThat(badQuery.status()).isEqualTo(HttpResponseStatus.BAD_REQUEST);
+        assertThat(body(badQuery)).contains("\"error\":\"invalid_query\"");
+        assertThat(channel.isOpen()).isTrue();
+
+        FullHttpRequest malformed = get("/echo/x");
+        malformed.setDecoderResult(DecoderResult.failure(new IllegalArgumentException("invalid version")));
+        channel.writeInbound(malformed);
+        FullHttpResponse response = channel.readOutbound();
+        assertThat(response.status()).isEqualTo(HttpResponseStatus.BAD_REQUEST);
+        assertThat(body(response)).contains("\"error\":\"bad_request\"").contains("invalid version");
         assertThat(channel.isOpen()).isFalse();
         assertFalse(channel.finishAndReleaseAll());
     }
