@@ -97,4 +97,32 @@ class OutageTest {
         assertThat(recovered.body().get("revision").asLong()).isEqualTo(2);
         assertThat(client.get(route + "/history", token).body().get("items")).hasSize(2);
     }
+
+    @Test
+    void writesAnswer503InBoundedTimeWhilePostgresIsHungAndRecoverWhenItResumes() throws Exception {
+        // statement timeout 1 s: the socket gives up 5 s later on a server too hung to cancel
+        server = TestControlApi.start(Map.of("TM_DB_TIMEOUT_MS", "1000", "TM_DB_STATEMENT_TIMEOUT_MS", "1000"));
+        ApiClient client = server.client;
+        String tenant = TestControlApi.unique("pghung");
+        String token = client.createTenant(ADMIN_TOKEN, tenant);
+        String route = "/v1/routes/" + tenant + "/svc/prod/v1";
+        assertThat(client.put(route, token, urlBody("http://a:1")).status()).isEqualTo(201);
+
+        LocalStack.pause("postgres");
+        for (int i = 0; i < 2; i++) {
+            long started = System.nanoTime();
+            ApiClient.Response response = client.put(route, ADMIN_TOKEN, urlBody("http://hung:" + (i + 2)));
+            Duration took = Duration.ofNanos(System.nanoTime() - started);
+            assertThat(response.status()).isEqualTo(503);
+            assertThat(response.error()).isEqualTo("database_unavailable");
+            assertThat(took).as("bounded by the socket timeout, not hanging").isLessThan(Duration.ofSeconds(6 + 3));
+        }
+
+        LocalStack.resume("postgres");
+        Response recovered = Poll.value(Duration.ofSeconds(30), "the API to write again", () -> {
+            Response response = client.put(route, ADMIN_TOKEN, urlBody("http://back:3"));
+            return response.status() == 200 ? response : null;
+        });
+        assertThat(recovered.body().get("url").asText()).isEqualTo("http://back:3");
+    }
 }

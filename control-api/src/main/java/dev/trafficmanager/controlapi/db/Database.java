@@ -44,10 +44,11 @@ public final class Database implements AutoCloseable {
         hikari.setInitializationFailTimeout(-1);
         long statementMillis = config.dbStatementTimeout().toMillis();
         long connectSeconds = Math.max(1, config.dbTimeout().toSeconds());
-        hikari.addDataSourceProperty("connectTimeout", connectSeconds);
-        hikari.addDataSourceProperty("socketTimeout", statementMillis / 1000 + 5);
+        // Driver properties must be strings: pgjdbc reads them with getProperty, which skips others.
+        hikari.addDataSourceProperty("connectTimeout", String.valueOf(connectSeconds));
+        hikari.addDataSourceProperty("socketTimeout", String.valueOf(statementMillis / 1000 + 5));
         hikari.addDataSourceProperty("options", "-c statement_timeout=" + statementMillis);
-        hikari.addDataSourceProperty("tcpKeepAlive", true);
+        hikari.addDataSourceProperty("tcpKeepAlive", "true");
         hikari.addDataSourceProperty("ApplicationName", "tm-control-api");
         this.dataSource = new HikariDataSource(hikari);
     }
