@@ -10,11 +10,13 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
@@ -35,10 +37,10 @@ import org.slf4j.LoggerFactory;
  * <p>Several control-API instances may run: each relay transaction first takes a transaction-scoped
  * advisory lock, so one instance publishes at a time and per-key order on the topic follows commit
  * order (a compacted topic keeps the last record per key, so an older revision published after a
- * newer one would win there). Rows are also locked {@code FOR UPDATE SKIP LOCKED}. An event whose
- * send failed is retried on the next round, and so is every later event of the same key in that
- * round, whatever its own outcome, so a key's events never go out of order. While Kafka is down the
- * relay backs off and events wait; writes never do.
+ * newer one would win there). Rows are also locked {@code FOR UPDATE SKIP LOCKED}. Within a round a
+ * key's events go out one acknowledgement at a time (see {@link #publish}), so an event whose send
+ * failed is retried on the next round before any later event of its key is sent. While Kafka is
+ * down the relay backs off and events wait; writes never do.
  *
  * <p>Runs on its own thread; {@link #wakeUp()} may be called from any thread.
  */
@@ -153,31 +155,46 @@ public final class OutboxRelay implements AutoCloseable {
     private record Outcome(List<Long> published, Exception failure) {
     }
 
+    /**
+     * Sends the batch in waves: each wave holds the oldest unsent event of every key, and a key's next
+     * event goes out only after Kafka acknowledged the previous one. The producer alone does not
+     * guarantee that: when a batch of one key expires while the broker is away, a later batch of the
+     * same key may still be delivered once it is back, ahead of the retried one. The first failure
+     * ends the round; events of other keys acknowledged in that wave still count as published.
+     */
     private Outcome publish(List<Pending> batch) throws InterruptedException {
-        List<Future<RecordMetadata>> sent = new ArrayList<>(batch.size());
-        Exception failure = null;
+        Map<RouteKey, ArrayDeque<Pending>> byKey = new LinkedHashMap<>();
         for (Pending pending : batch) {
-            try {
-                RouteEvent event = pending.event();
-                sent.add(producer.send(new ProducerRecord<>(topic, event.key().toBytes(), RouteEventCodec.encode(event))));
-            } catch (RuntimeException e) {
-                failure = e; // e.g. no metadata within max.block.ms: Kafka is down; send nothing more
-                break;
-            }
+            byKey.computeIfAbsent(pending.event().key(), key -> new ArrayDeque<>()).add(pending);
         }
-        List<Long> published = new ArrayList<>(sent.size());
-        Set<RouteKey> failedKeys = new HashSet<>();
+        List<Long> published = new ArrayList<>(batch.size());
+        Exception failure = null;
         long deadline = System.nanoTime() + sendTimeout.toNanos();
-        for (int i = 0; i < sent.size(); i++) {
-            RouteKey key = batch.get(i).event().key();
-            try {
-                sent.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-                if (!failedKeys.contains(key)) {
-                    published.add(batch.get(i).id());
+        while (!byKey.isEmpty() && failure == null) {
+            List<Pending> wave = new ArrayList<>(byKey.size());
+            List<Future<RecordMetadata>> sent = new ArrayList<>(byKey.size());
+            for (Iterator<ArrayDeque<Pending>> keys = byKey.values().iterator(); keys.hasNext(); ) {
+                ArrayDeque<Pending> ofKey = keys.next();
+                Pending next = ofKey.poll();
+                if (ofKey.isEmpty()) {
+                    keys.remove();
                 }
-            } catch (ExecutionException | TimeoutException e) {
-                failedKeys.add(key);
-                failure = failure == null ? e : failure;
+                try {
+                    RouteEvent event = next.event();
+                    sent.add(producer.send(new ProducerRecord<>(topic, event.key().toBytes(), RouteEventCodec.encode(event))));
+                    wave.add(next);
+                } catch (RuntimeException e) {
+                    failure = e; // e.g. no metadata within max.block.ms: Kafka is down; send nothing more
+                    break;
+                }
+            }
+            for (int i = 0; i < sent.size(); i++) {
+                try {
+                    sent.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                    published.add(wave.get(i).id());
+                } catch (ExecutionException | TimeoutException e) {
+                    failure = failure == null ? e : failure;
+                }
             }
         }
         return new Outcome(published, failure);
