@@ -36,7 +36,10 @@ import org.slf4j.LoggerFactory;
 /** The control API wired together by hand: database, migrations, endpoints, outbox relay, server. */
 public final class ControlApi implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ControlApi.class);
-    /** How long the relay waits for Kafka to acknowledge a batch before retrying it. */
+    /**
+     * How long the relay waits for Kafka to acknowledge a wave of sends: longer than the producer's
+     * delivery timeout (10 s), so the producer has always settled every send by then.
+     */
     private static final Duration SEND_TIMEOUT = Duration.ofSeconds(12);
 
     private final Database database;

@@ -169,8 +169,10 @@ public final class OutboxRelay implements AutoCloseable {
         }
         List<Long> published = new ArrayList<>(batch.size());
         Exception failure = null;
-        long deadline = System.nanoTime() + sendTimeout.toNanos();
         while (!byKey.isEmpty() && failure == null) {
+            // Per wave, and longer than the producer's delivery timeout, so every send of the wave has
+            // an outcome before the next: none is left in the producer to land after a retry.
+            long deadline = System.nanoTime() + sendTimeout.toNanos();
             List<Pending> wave = new ArrayList<>(byKey.size());
             List<Future<RecordMetadata>> sent = new ArrayList<>(byKey.size());
             for (Iterator<ArrayDeque<Pending>> keys = byKey.values().iterator(); keys.hasNext(); ) {
