@@ -22,17 +22,10 @@ stop_services_not_in() {
   done
 }
 
-# The build and the scripts need a JDK (javac, not only java), Maven and curl; on a bare Debian 12
-# (as root) they come from Debian's packages.
+# The build and the scripts need a JDK, Maven and curl: dev/stack.sh installs them from Debian's
+# packages when missing, the same way it installs PostgreSQL and Redis.
 ensure_tools() {
-  local pkgs=()
-  command -v javac >/dev/null || pkgs+=(openjdk-17-jdk-headless)
-  command -v mvn >/dev/null || pkgs+=(maven)
-  command -v curl >/dev/null || pkgs+=(curl)
-  ((${#pkgs[@]} == 0)) && return 0
-  ((EUID == 0)) || { log "missing ${pkgs[*]}: install them (apt-get install ${pkgs[*]})"; return 1; }
-  log "installing ${pkgs[*]} from Debian's packages"
-  apt-get -q update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get -q install -y "${pkgs[@]}" >/dev/null
+  bash "$ROOT/dev/stack.sh" tools
 }
 
 build_jars() {

@@ -11,6 +11,7 @@
 #   dev/stack.sh pause|resume <svc>  SIGSTOP / SIGCONT (fault injection: a "hung" service)
 #   dev/stack.sh status            one line per service; always exits 0
 #   dev/stack.sh env               `export` lines with the connection settings
+#   dev/stack.sh tools             install what the build needs (JDK 17, Maven, curl) if missing
 #   dev/stack.sh clean             down everything and delete $TM_HOME (all data)
 #
 # Environment (all optional):
@@ -218,6 +219,16 @@ apt_install() {
   trap - EXIT
   # The packaged default instances exist now but are not running; they are
   # left alone (postgresql's cluster 15/main stays "down").
+}
+
+# What the project's build and scripts need: a full JDK (javac; Chronicle Map compiles at run time
+# too), Maven and curl.
+ensure_build_tools() {
+  local pkgs=()
+  command -v javac >/dev/null || pkgs+=(openjdk-17-jdk-headless)
+  command -v mvn >/dev/null || pkgs+=(maven)
+  command -v curl >/dev/null || pkgs+=(curl)
+  ((${#pkgs[@]} == 0)) || apt_install "${pkgs[@]}"
 }
 
 # Install whatever the requested services need, in one apt-get run.
@@ -688,6 +699,7 @@ main() {
     pause|resume)  check_services "$@"; cmd_signal "$cmd" "$@" ;;
     status)        cmd_status || true; exit 0 ;;
     env)           cmd_env ;;
+    tools)         mkdir -p "$LOG_DIR"; ensure_build_tools ;;
     clean)         cmd_clean ;;
     -h|--help|help) usage 0 ;;
     *)             say "unknown command '$cmd'"; usage 2 ;;

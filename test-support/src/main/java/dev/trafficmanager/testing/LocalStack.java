@@ -108,16 +108,25 @@ public final class LocalStack implements BeforeAllCallback {
         command.addAll(List.of(args));
         try {
             // Output goes to a file, not a pipe: reading a pipe would block past the timeout.
-            java.io.File output = java.io.File.createTempFile("tm-stack-", ".log");
-            output.deleteOnExit();
-            Process process = new ProcessBuilder(command).directory(root.toFile()).redirectErrorStream(true)
-                    .redirectOutput(output).start();
-            if (!process.waitFor(COMMAND_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                throw new IllegalStateException(String.join(" ", command) + " did not finish in " + COMMAND_TIMEOUT
-                        + ":\n" + Files.readString(output.toPath()));
+            Path output = Files.createTempFile("tm-stack-", ".log");
+            String text;
+            boolean finished;
+            Process process;
+            try {
+                process = new ProcessBuilder(command).directory(root.toFile()).redirectErrorStream(true)
+                        .redirectOutput(output.toFile()).start();
+                finished = process.waitFor(COMMAND_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+                if (!finished) {
+                    process.destroyForcibly();
+                }
+                text = Files.readString(output, StandardCharsets.UTF_8);
+            } finally {
+                Files.deleteIfExists(output);
             }
-            String text = Files.readString(output.toPath(), StandardCharsets.UTF_8);
+            if (!finished) {
+                throw new IllegalStateException(String.join(" ", command) + " did not finish in " + COMMAND_TIMEOUT
+                        + ":\n" + text);
+            }
             if (process.exitValue() != 0) {
                 throw new IllegalStateException(String.join(" ", command) + " exited " + process.exitValue()
                         + ":\n" + text);

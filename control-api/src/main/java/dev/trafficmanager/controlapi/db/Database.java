@@ -92,8 +92,7 @@ public final class Database implements AutoCloseable {
         try {
             connection.commit();
         } catch (SQLException e) {
-            String state = e.getSQLState() == null ? "" : e.getSQLState();
-            if (state.startsWith("08") || state.startsWith("57P")) {
+            if (isConnectionLost(e)) {
                 throw new ApiException(HttpResponseStatus.SERVICE_UNAVAILABLE, "database_unavailable",
                         "PostgreSQL failed while committing: the write may or may not have been applied;"
                                 + " read it back before retrying", e);
@@ -114,6 +113,12 @@ public final class Database implements AutoCloseable {
         }
     }
 
+    /** SQL state classes 08 (connection exception) and 57P (server shutting down or unreachable). */
+    private static boolean isConnectionLost(SQLException e) {
+        String state = e.getSQLState() == null ? "" : e.getSQLState();
+        return state.startsWith("08") || state.startsWith("57P");
+    }
+
     private static boolean isRetryable(SQLException e) {
         String state = e.getSQLState();
         return "40001".equals(state) || "40P01".equals(state);
@@ -122,8 +127,8 @@ public final class Database implements AutoCloseable {
     /** Turns a SQL failure into the API error it means. */
     public static ApiException translate(SQLException e) {
         String state = e.getSQLState() == null ? "" : e.getSQLState();
-        if (e instanceof SQLTransientConnectionException || state.startsWith("08") || state.startsWith("57P")
-                || state.equals("53300") || isRetryable(e)) {
+        if (e instanceof SQLTransientConnectionException || isConnectionLost(e) || state.equals("53300")
+                || isRetryable(e)) {
             return new ApiException(HttpResponseStatus.SERVICE_UNAVAILABLE, "database_unavailable",
                     "PostgreSQL is unavailable; nothing was written, retry later", e);
         }

@@ -1,6 +1,7 @@
 package dev.trafficmanager.controlapi.http;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -179,7 +180,7 @@ public final class ApiHandler extends ChannelInboundHandlerAdapter {
     /** Runs on the event loop. */
     private void respond(ChannelHandlerContext ctx, Pending request, ApiResponse response) {
         boolean keepAlive = request.keepAlive();
-        ctx.writeAndFlush(toHttp(ctx, response, request.version(), keepAlive))
+        ctx.writeAndFlush(toHttp(ctx.alloc(), json, response, request.version(), keepAlive))
                 .addListener((ChannelFutureListener) written -> {
                     if (!written.isSuccess()) {
                         closeNow(ctx);
@@ -211,8 +212,9 @@ public final class ApiHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private FullHttpResponse toHttp(ChannelHandlerContext ctx, ApiResponse response, HttpVersion version,
-                                    boolean keepAlive) {
+    /** The HTTP form of a response; the caller owns the returned message (and its buffer). */
+    static FullHttpResponse toHttp(ByteBufAllocator alloc, Json json, ApiResponse response, HttpVersion version,
+                                   boolean keepAlive) {
         byte[] bytes;
         String contentType;
         if (response.body() instanceof ApiResponse.Raw raw) {
@@ -222,7 +224,7 @@ public final class ApiHandler extends ChannelInboundHandlerAdapter {
             bytes = json.write(response.body());
             contentType = "application/json";
         }
-        ByteBuf content = ctx.alloc().buffer(bytes.length).writeBytes(bytes);
+        ByteBuf content = alloc.buffer(bytes.length).writeBytes(bytes);
         FullHttpResponse http = new DefaultFullHttpResponse(version, response.status(), content);
         http.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType)
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);

@@ -1,16 +1,11 @@
 package dev.trafficmanager.controlapi.http;
 
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpVersion;
-import java.nio.charset.StandardCharsets;
 
 /**
  * Aggregates a request into one message of at most {@code maxBytes}. A larger body, known from
@@ -22,17 +17,18 @@ import java.nio.charset.StandardCharsets;
  */
 public final class BodyLimitHandler extends HttpObjectAggregator {
     private final int maxBytes;
+    private final Json json;
 
-    public BodyLimitHandler(int maxBytes) {
+    public BodyLimitHandler(int maxBytes, Json json) {
         super(maxBytes);
         this.maxBytes = maxBytes;
+        this.json = json;
     }
 
     @Override
     protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
         // The aggregator releases `oversized` itself after this returns.
-        ctx.fireChannelRead(new ApiHandler.Rejection(new ApiException(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
-                "payload_too_large", tooLarge())));
+        ctx.fireChannelRead(new ApiHandler.Rejection(tooLarge()));
     }
 
     @Override
@@ -41,18 +37,14 @@ public final class BodyLimitHandler extends HttpObjectAggregator {
         if (response instanceof FullHttpResponse netty
                 && netty.status().code() == HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE.code()) {
             netty.release();
-            byte[] body = ("{\"error\":\"payload_too_large\",\"message\":\"" + tooLarge() + "\"}")
-                    .getBytes(StandardCharsets.UTF_8);
-            FullHttpResponse json = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-                    HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, Unpooled.wrappedBuffer(body));
-            json.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json")
-                    .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
-            return json;
+            return ApiHandler.toHttp(pipeline.channel().alloc(), json, ApiHandler.errorResponse(tooLarge()),
+                    start.protocolVersion(), true);
         }
         return response;
     }
 
-    private String tooLarge() {
-        return "request body over " + maxBytes + " bytes";
+    private ApiException tooLarge() {
+        return new ApiException(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "payload_too_large",
+                "request body over " + maxBytes + " bytes");
     }
 }

@@ -50,7 +50,7 @@ public final class ControlApiInitializer extends ChannelInitializer<SocketChanne
             }
         });
         pipeline.addLast(CODEC, new HttpServerCodec(4096, 16 * 1024, 8192));
-        pipeline.addLast(BODY_LIMIT, new BodyLimitHandler(maxBodyBytes));
+        pipeline.addLast(BODY_LIMIT, new BodyLimitHandler(maxBodyBytes, json));
         pipeline.addLast(API, new ApiHandler(router, workers, json, maxQueueWait));
     }
 }

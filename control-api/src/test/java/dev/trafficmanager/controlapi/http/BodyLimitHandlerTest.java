@@ -20,8 +20,9 @@ class BodyLimitHandlerTest {
             request -> ApiResponse.json(HttpResponseStatus.OK, Map.of("length", request.body().length())));
 
     private EmbeddedChannel channel() {
-        return new EmbeddedChannel(new HttpServerCodec(), new BodyLimitHandler(16),
-                new ApiHandler(router, Runnable::run, new Json(), Duration.ofMinutes(1)));
+        Json json = new Json();
+        return new EmbeddedChannel(new HttpServerCodec(), new BodyLimitHandler(16, json),
+                new ApiHandler(router, Runnable::run, json, Duration.ofMinutes(1)));
     }
 
     private static String exchange(EmbeddedChannel channel, String request) {
