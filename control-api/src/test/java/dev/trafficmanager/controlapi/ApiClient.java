@@ -10,15 +10,15 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 
 /** A small JSON client for the control API under test. */
-final class ApiClient {
+public final class ApiClient {
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
-    record Response(int status, JsonNode body, HttpResponse<String> raw) {
-        String error() {
+    public record Response(int status, JsonNode body, HttpResponse<String> raw) {
+        public String error() {
             return body.path("error").asText();
         }
 
-        String header(String name) {
+        public String header(String name) {
             return raw.headers().firstValue(name).orElse(null);
         }
     }
@@ -26,28 +26,28 @@ final class ApiClient {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final String base;
 
-    ApiClient(int port) {
+    public ApiClient(int port) {
         this.base = "http://127.0.0.1:" + port;
     }
 
-    Response get(String path, String token) {
+    public Response get(String path, String token) {
         return send(builder(path, token).GET());
     }
 
-    Response put(String path, String token, String body, String... headers) {
+    public Response put(String path, String token, String body, String... headers) {
         return send(builder(path, token, headers).PUT(HttpRequest.BodyPublishers.ofString(body)));
     }
 
-    Response post(String path, String token, String body, String... headers) {
+    public Response post(String path, String token, String body, String... headers) {
         return send(builder(path, token, headers).POST(HttpRequest.BodyPublishers.ofString(body)));
     }
 
-    Response method(String method, String path, String token) {
+    public Response method(String method, String path, String token) {
         return send(builder(path, token).method(method, HttpRequest.BodyPublishers.noBody()));
     }
 
     /** Creates a tenant with the admin token and returns its own token. */
-    String createTenant(String adminToken, String name) {
+    public String createTenant(String adminToken, String name) {
         Response response = post("/v1/tenants", adminToken, "{\"name\":\"" + name + "\"}");
         if (response.status() != 201) {
             throw new AssertionError("creating tenant " + name + ": " + response.status() + " " + response.body());
@@ -55,7 +55,7 @@ final class ApiClient {
         return response.body().get("token").asText();
     }
 
-    static String urlBody(String url) {
+    public static String urlBody(String url) {
         return "{\"url\":\"" + url + "\"}";
     }
 

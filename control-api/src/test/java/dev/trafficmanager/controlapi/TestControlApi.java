@@ -17,14 +17,14 @@ import java.util.UUID;
  * outbox) and each instance a topic of its own; tenants get unique names per test, and tests count
  * the events of their own tenants.
  */
-final class TestControlApi implements AutoCloseable {
-    static final String ADMIN_TOKEN = "test-admin-token-0123456789";
+public final class TestControlApi implements AutoCloseable {
+    public static final String ADMIN_TOKEN = "test-admin-token-0123456789";
     static final String DATABASE = "trafficmanager_test";
     private static boolean databaseCreated;
 
-    final ControlApi api;
-    final ApiClient client;
-    final String topic;
+    public final ControlApi api;
+    public final ApiClient client;
+    public final String topic;
 
     private TestControlApi(ControlApi api, String topic) {
         this.api = api;
@@ -32,7 +32,7 @@ final class TestControlApi implements AutoCloseable {
         this.topic = topic;
     }
 
-    static TestControlApi start(Map<String, String> overrides) throws InterruptedException {
+    public static TestControlApi start(Map<String, String> overrides) throws InterruptedException {
         LocalStack.ensureUp();
         String topic = "tm.route-events.test-" + UUID.randomUUID().toString().substring(0, 8);
         Map<String, String> env = new HashMap<>();
@@ -47,16 +47,16 @@ final class TestControlApi implements AutoCloseable {
         return new TestControlApi(ControlApi.start(ControlApiConfig.fromEnv(env)), topic);
     }
 
-    static TestControlApi start() throws InterruptedException {
+    public static TestControlApi start() throws InterruptedException {
         return start(Map.of());
     }
 
-    static String unique(String prefix) {
+    public static String unique(String prefix) {
         return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
     }
 
     /** The test database's URL; creates the database on first use (the control API migrates it). */
-    static synchronized String jdbcUrl() {
+    public static synchronized String jdbcUrl() {
         String stackUrl = LocalStack.jdbcUrl();
         if (!databaseCreated) {
             try (Connection c = DriverManager.getConnection(stackUrl, LocalStack.dbUser(), LocalStack.dbPassword());
@@ -73,11 +73,11 @@ final class TestControlApi implements AutoCloseable {
         return stackUrl.substring(0, stackUrl.lastIndexOf('/') + 1) + DATABASE;
     }
 
-    static Connection db() throws SQLException {
+    public static Connection db() throws SQLException {
         return DriverManager.getConnection(jdbcUrl(), LocalStack.dbUser(), LocalStack.dbPassword());
     }
 
-    static long count(String sql, Object... params) {
+    public static long count(String sql, Object... params) {
         try (Connection c = db(); PreparedStatement statement = c.prepareStatement(sql)) {
             for (int i = 0; i < params.length; i++) {
                 statement.setObject(i + 1, params[i]);

@@ -1,18 +1,17 @@
 package dev.trafficmanager.proxy;
 
-import dev.trafficmanager.proxy.admin.AdminServer;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Starts the sidecar from environment variables; SIGTERM or Ctrl-C stops it. */
+/** Starts the sidecar from environment variables; SIGTERM or Ctrl-C drains and stops it. */
 public final class Main {
     private static final Logger log = LoggerFactory.getLogger(Main.class);
 
     private Main() {
     }
 
-    public static void main(String[] args) throws InterruptedException {
+    public static void main(String[] args) throws Exception {
         ProxyConfig config;
         try {
             config = ProxyConfig.fromEnv(System.getenv());
@@ -21,11 +20,11 @@ public final class Main {
             System.exit(2);
             return;
         }
-        AdminServer admin = AdminServer.start(config.adminBind(), config.adminPort());
-        log.info("sidecar admin port listening on {}:{}", config.adminBind(), admin.port());
+        Sidecar sidecar = Sidecar.start(config);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            admin.close();
+            log.info("stopping: draining requests in flight for up to {} ms", config.drainTimeout().toMillis());
+            sidecar.close();
             stopped.countDown();
         }, "shutdown"));
         stopped.await();

@@ -1,20 +1,146 @@
 package dev.trafficmanager.proxy;
 
 import dev.trafficmanager.config.Settings;
+import dev.trafficmanager.route.Names;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 
 /**
- * The sidecar's settings, read once at start from environment variables. The proxy port and the
- * lookup settings join with the data-plane issue.
+ * Every setting of the sidecar, read once at start from environment variables and validated. The
+ * defaults fit the local stack of {@code make stack-up}; the README lists them all.
  *
- * @param adminBind TM_PROXY_ADMIN_BIND, default 127.0.0.1: the admin port is for the node only
- * @param adminPort TM_PROXY_ADMIN_PORT, default 15000
+ * @param bind              TM_PROXY_BIND, default 127.0.0.1: the application in the same pod (or
+ *                          on the same host) sends its outgoing requests here
+ * @param port              TM_PROXY_PORT, default 15001
+ * @param adminBind         TM_PROXY_ADMIN_BIND, default 127.0.0.1: the admin port is for the node only
+ * @param adminPort         TM_PROXY_ADMIN_PORT, default 15000
+ * @param eventLoops        TM_PROXY_EVENT_LOOPS, default the number of cores
+ * @param headers           TM_HEADER_TENANT/_SERVICE/_ENV/_VERSION, default x-tm-tenant, ...
+ * @param defaults          TM_TENANT, TM_ENV, TM_DEFAULT_VERSION: used when the header is absent
+ * @param maxInitialLine    TM_PROXY_MAX_INITIAL_LINE, default 8192: longer request lines get 414
+ * @param maxHeaderSize     TM_PROXY_MAX_HEADER_SIZE, default 16384: larger headers get 431
+ * @param clientIdleTimeout TM_PROXY_IDLE_TIMEOUT_MS, default 60000: an idle client connection closes
+ * @param drainTimeout      TM_PROXY_DRAIN_TIMEOUT_MS, default 15000: on SIGTERM, how long in-flight
+ *                          requests may take to finish
+ * @param upstream          the upstream connection settings
+ * @param lookup            the route lookup settings
+ * @param l1File            TM_L1_FILE, default /var/tmp/traffic-manager/routes.l1
+ * @param l1MaxEntries      TM_L1_MAX_ENTRIES, default 250000: fixed when the file is created
+ * @param nearCacheEntries  TM_NEAR_CACHE_ENTRIES, default 10000; 0 turns the on-heap cache off
+ * @param redisUrl          TM_REDIS_URL, default redis://127.0.0.1:56379; "off" disables the tier
+ * @param dbUrl             TM_DB_URL, default jdbc:postgresql://127.0.0.1:55432/trafficmanager
+ * @param dbUser            TM_DB_USER, default tm
+ * @param dbPassword        TM_DB_PASSWORD, default tm
+ * @param dbPoolSize        TM_LOOKUP_DB_POOL, default 4: connections and threads for L3 lookups
+ * @param kafkaBootstrap    TM_KAFKA_BOOTSTRAP, default 127.0.0.1:59092
+ * @param topic             TM_KAFKA_TOPIC, default tm.route-events
  */
-public record ProxyConfig(String adminBind, int adminPort) {
+public record ProxyConfig(String bind, int port, String adminBind, int adminPort, int eventLoops,
+                          RouteHeaderNames headers, RouteDefaults defaults, int maxInitialLine,
+                          int maxHeaderSize, Duration clientIdleTimeout, Duration drainTimeout,
+                          Upstream upstream, Lookup lookup, Path l1File, int l1MaxEntries,
+                          int nearCacheEntries, String redisUrl, String dbUrl, String dbUser,
+                          String dbPassword, int dbPoolSize, String kafkaBootstrap, String topic) {
+
+    /** The names of the four route headers, lower case. */
+    public record RouteHeaderNames(String tenant, String service, String env, String version) {
+    }
+
+    /** Values used when a route header is absent; null when the header is required. */
+    public record RouteDefaults(String tenant, String env, String version) {
+    }
+
+    /**
+     * @param connectTimeout  TM_UPSTREAM_CONNECT_TIMEOUT_MS, default 2000 (then 502)
+     * @param responseTimeout TM_UPSTREAM_RESPONSE_TIMEOUT_MS, default 15000: from the request to the
+     *                        response's headers (then 504)
+     * @param streamIdleTimeout TM_UPSTREAM_IDLE_TIMEOUT_MS, default 60000: a response body that
+     *                        stalls this long is cut off
+     * @param poolIdleTimeout TM_UPSTREAM_POOL_IDLE_MS, default 4000: a pooled connection unused this
+     *                        long is closed; keep it below the upstreams' keep-alive timeout (Node.js
+     *                        closes idle connections after 5 s) so we never reuse one they are closing
+     * @param maxConnections  TM_UPSTREAM_MAX_CONNECTIONS, default 1024 per upstream and event loop
+     */
+    public record Upstream(Duration connectTimeout, Duration responseTimeout, Duration streamIdleTimeout,
+                           Duration poolIdleTimeout, int maxConnections) {
+    }
+
+    /**
+     * @param timeout         TM_LOOKUP_TIMEOUT_MS, default 1000: an unknown route whose lookup takes
+     *                        longer gets 503 route_lookup_unavailable
+     * @param positiveTtl     TM_ROUTE_TTL_MS, default 60000: an entry older than this is re-confirmed
+     * @param negativeTtl     TM_NEGATIVE_TTL_MS, default 10000: the same for unknown or inactive routes
+     * @param refreshAheadPercent TM_REFRESH_AHEAD_PERCENT, default 80: an entry in use is refreshed in
+     *                        the background once this share of its TTL has passed
+     */
+    public record Lookup(Duration timeout, Duration positiveTtl, Duration negativeTtl, int refreshAheadPercent) {
+    }
 
     public static ProxyConfig fromEnv(Map<String, String> env) {
         Settings s = new Settings(env);
-        return new ProxyConfig(s.string("TM_PROXY_ADMIN_BIND", "127.0.0.1"),
-                s.integer("TM_PROXY_ADMIN_PORT", 15000, 0, 65535));
+        RouteHeaderNames headers = new RouteHeaderNames(
+                headerName(s, "TM_HEADER_TENANT", "x-tm-tenant"),
+                headerName(s, "TM_HEADER_SERVICE", "x-tm-service"),
+                headerName(s, "TM_HEADER_ENV", "x-tm-env"),
+                headerName(s, "TM_HEADER_VERSION", "x-tm-version"));
+        RouteDefaults defaults = new RouteDefaults(
+                optionalName(s, "TM_TENANT"), optionalName(s, "TM_ENV"), optionalName(s, "TM_DEFAULT_VERSION"));
+        Upstream upstream = new Upstream(
+                s.millis("TM_UPSTREAM_CONNECT_TIMEOUT_MS", 2000, 1),
+                s.millis("TM_UPSTREAM_RESPONSE_TIMEOUT_MS", 15000, 1),
+                s.millis("TM_UPSTREAM_IDLE_TIMEOUT_MS", 60000, 1),
+                s.millis("TM_UPSTREAM_POOL_IDLE_MS", 4000, 100),
+                s.integer("TM_UPSTREAM_MAX_CONNECTIONS", 1024, 1, 1 << 20));
+        Lookup lookup = new Lookup(
+                s.millis("TM_LOOKUP_TIMEOUT_MS", 1000, 10),
+                s.millis("TM_ROUTE_TTL_MS", 60000, 1000),
+                s.millis("TM_NEGATIVE_TTL_MS", 10000, 100),
+                s.integer("TM_REFRESH_AHEAD_PERCENT", 80, 1, 100));
+        return new ProxyConfig(
+                s.string("TM_PROXY_BIND", "127.0.0.1"),
+                s.integer("TM_PROXY_PORT", 15001, 0, 65535),
+                s.string("TM_PROXY_ADMIN_BIND", "127.0.0.1"),
+                s.integer("TM_PROXY_ADMIN_PORT", 15000, 0, 65535),
+                s.integer("TM_PROXY_EVENT_LOOPS", Runtime.getRuntime().availableProcessors(), 1, 256),
+                headers, defaults,
+                s.integer("TM_PROXY_MAX_INITIAL_LINE", 8192, 256, 1 << 20),
+                s.integer("TM_PROXY_MAX_HEADER_SIZE", 16384, 1024, 1 << 20),
+                s.millis("TM_PROXY_IDLE_TIMEOUT_MS", 60000, 100),
+                s.millis("TM_PROXY_DRAIN_TIMEOUT_MS", 15000, 0),
+                upstream, lookup,
+                Path.of(s.string("TM_L1_FILE", "/var/tmp/traffic-manager/routes.l1")),
+                s.integer("TM_L1_MAX_ENTRIES", 250_000, 1000, 100_000_000),
+                s.integer("TM_NEAR_CACHE_ENTRIES", 10_000, 0, 10_000_000),
+                s.string("TM_REDIS_URL", "redis://127.0.0.1:56379"),
+                s.string("TM_DB_URL", "jdbc:postgresql://127.0.0.1:55432/trafficmanager"),
+                s.string("TM_DB_USER", "tm"),
+                s.string("TM_DB_PASSWORD", "tm"),
+                s.integer("TM_LOOKUP_DB_POOL", 4, 1, 64),
+                s.string("TM_KAFKA_BOOTSTRAP", "127.0.0.1:59092"),
+                s.string("TM_KAFKA_TOPIC", "tm.route-events"));
+    }
+
+    public boolean redisEnabled() {
+        return !redisUrl.equalsIgnoreCase("off");
+    }
+
+    private static String headerName(Settings s, String name, String fallback) {
+        String value = s.string(name, fallback).toLowerCase(java.util.Locale.ROOT);
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (!(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_')) {
+                throw new IllegalArgumentException(name + ": \"" + value + "\" (expected: a header name of [a-z0-9-_])");
+            }
+        }
+        return value;
+    }
+
+    private static String optionalName(Settings s, String name) {
+        String value = s.string(name, null);
+        if (value != null && !Names.isValid(value)) {
+            throw new IllegalArgumentException(name + ": \"" + value + "\" (expected: " + Names.RULE + ")");
+        }
+        return value;
     }
 }

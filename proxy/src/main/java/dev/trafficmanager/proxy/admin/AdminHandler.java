@@ -1,54 +1,156 @@
 package dev.trafficmanager.proxy.admin;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
+import dev.trafficmanager.proxy.lookup.Resolver;
+import dev.trafficmanager.proxy.lookup.RouteEntry;
+import dev.trafficmanager.proxy.lookup.RouteKeyProbe;
+import dev.trafficmanager.proxy.metrics.ProxyMetrics;
+import dev.trafficmanager.proxy.routing.ErrorResponses;
+import dev.trafficmanager.proxy.routing.JsonText;
+import dev.trafficmanager.proxy.routing.RouteHeaders;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
 
 /**
- * Answers the admin port's requests. Stateless, so one shared instance serves every connection.
- * Requests arrive aggregated, so the request is all there is to answer.
+ * The admin port: {@code /healthz}, {@code /readyz}, {@code /metrics} (Prometheus text),
+ * {@code /admin/routes} (what L1 holds) and {@code /admin/resolve} (which tier answers for a key,
+ * and the entry's age). Stateless and shared by every connection; requests arrive aggregated.
  */
 @ChannelHandler.Sharable
 public final class AdminHandler extends SimpleChannelInboundHandler<HttpRequest> {
+    private static final int DEFAULT_LIST_LIMIT = 100;
+
+    private final ProxyMetrics metrics;
+    private final Resolver resolver;
+    private final RouteHeaders routeHeaders;
+    private final Supplier<String> notReady;
+
+    /** {@code notReady} says why the sidecar should not get traffic yet, or null when it is ready. */
+    public AdminHandler(ProxyMetrics metrics, Resolver resolver, RouteHeaders routeHeaders, Supplier<String> notReady) {
+        this.metrics = metrics;
+        this.resolver = resolver;
+        this.routeHeaders = routeHeaders;
+        this.notReady = notReady;
+    }
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, HttpRequest request) {
+        boolean keepAlive = HttpUtil.isKeepAlive(request);
         if (request.decoderResult().isFailure()) {
-            write(ctx, HttpResponseStatus.BAD_REQUEST, "{\"error\":\"bad_request\",\"message\":\"malformed request\"}", false);
+            error(ctx, HttpResponseStatus.BAD_REQUEST, "bad_request", "malformed request", false);
             return;
         }
-        String path = new QueryStringDecoder(request.uri()).path();
-        boolean keepAlive = HttpUtil.isKeepAlive(request);
-        if (!path.equals("/healthz")) {
-            write(ctx, HttpResponseStatus.NOT_FOUND, "{\"error\":\"not_found\",\"message\":\"no such resource: "
-                    + "see the README for the admin endpoints\"}", keepAlive);
-        } else if (!request.method().equals(HttpMethod.GET) && !request.method().equals(HttpMethod.HEAD)) {
-            write(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED, "{\"error\":\"method_not_allowed\",\"message\":\""
-                    + request.method() + " " + path + " (expected: GET)\"}", keepAlive);
-        } else {
-            write(ctx, HttpResponseStatus.OK, "{\"status\":\"ok\"}", keepAlive);
+        QueryStringDecoder query = new QueryStringDecoder(request.uri());
+        String path = query.path();
+        if (!List.of("/healthz", "/readyz", "/metrics", "/admin/routes", "/admin/resolve").contains(path)) {
+            error(ctx, HttpResponseStatus.NOT_FOUND, "not_found",
+                    "no such resource: " + path + " (expected: /healthz, /readyz, /metrics, /admin/routes, /admin/resolve)", keepAlive);
+            return;
+        }
+        if (!request.method().equals(HttpMethod.GET) && !request.method().equals(HttpMethod.HEAD)) {
+            error(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED, "method_not_allowed",
+                    request.method() + " " + path + " (expected: GET)", keepAlive);
+            return;
+        }
+        switch (path) {
+            case "/healthz" -> json(ctx, HttpResponseStatus.OK, "{\"status\":\"ok\"}\n", keepAlive);
+            case "/readyz" -> readiness(ctx, keepAlive);
+            case "/metrics" -> {
+                FullHttpResponse response = ErrorResponses.json(ctx.alloc(), HttpResponseStatus.OK, metrics.scrape(), keepAlive);
+                response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
+                write(ctx, response, keepAlive);
+            }
+            case "/admin/routes" -> routes(ctx, query.parameters(), keepAlive);
+            default -> resolve(ctx, query.parameters(), keepAlive);
         }
     }
 
-    private static void write(ChannelHandlerContext ctx, HttpResponseStatus status, String json, boolean keepAlive) {
-        ByteBuf body = Unpooled.copiedBuffer(json, StandardCharsets.UTF_8);
-        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
-        response.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json")
-                .setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
-        HttpUtil.setKeepAlive(response, keepAlive);
+    private void readiness(ChannelHandlerContext ctx, boolean keepAlive) {
+        String problem = notReady.get();
+        if (problem == null) {
+            json(ctx, HttpResponseStatus.OK, "{\"status\":\"ready\"}\n", keepAlive);
+        } else {
+            json(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE,
+                    "{\"status\":\"not_ready\",\"reason\":" + JsonText.quote(problem) + "}\n", keepAlive);
+        }
+    }
+
+    private void routes(ChannelHandlerContext ctx, Map<String, List<String>> params, boolean keepAlive) {
+        String prefix = first(params, "prefix", "");
+        int limit;
+        try {
+            limit = Integer.parseInt(first(params, "limit", String.valueOf(DEFAULT_LIST_LIMIT)));
+        } catch (NumberFormatException e) {
+            limit = -1;
+        }
+        if (limit < 1 || limit > 10_000) {
+            error(ctx, HttpResponseStatus.BAD_REQUEST, "invalid_parameter", "limit (expected: 1 to 10000)", keepAlive);
+            return;
+        }
+        long now = resolver.now();
+        StringBuilder out = new StringBuilder("{\"l1_entries\":").append(resolver.l1().size()).append(",\"routes\":[");
+        List<RouteEntry> entries = resolver.l1().list(prefix, limit);
+        for (int i = 0; i < entries.size(); i++) {
+            out.append(i == 0 ? "\n  " : ",\n  ").append(entryJson(entries.get(i), now));
+        }
+        json(ctx, HttpResponseStatus.OK, out.append("\n]}\n").toString(), keepAlive);
+    }
+
+    private void resolve(ChannelHandlerContext ctx, Map<String, List<String>> params, boolean keepAlive) {
+        RouteKeyProbe probe = new RouteKeyProbe();
+        RouteHeaders.Problem problem = routeHeaders.read(first(params, "tenant", null), first(params, "service", null),
+                first(params, "env", null), first(params, "version", null), probe);
+        if (problem != null) {
+            error(ctx, HttpResponseStatus.BAD_REQUEST, "invalid_parameter",
+                    problem.message() + " (as query parameters: tenant, service, env, version)", keepAlive);
+            return;
+        }
+        resolver.resolveVerbose(probe).whenComplete((resolution, failure) -> ctx.executor().execute(() -> {
+            if (failure != null) {
+                error(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE, "route_lookup_unavailable",
+                        "no tier could answer and nothing is cached", keepAlive);
+                return;
+            }
+            String body = "{\"tier\":\"" + resolution.tier().name().toLowerCase() + "\",\"stale\":" + resolution.stale()
+                    + ",\"entry\":" + entryJson(resolution.entry(), resolver.now()) + "}\n";
+            json(ctx, HttpResponseStatus.OK, body, keepAlive);
+        }));
+    }
+
+    private static String entryJson(RouteEntry entry, long now) {
+        return "{\"key\":" + JsonText.quote(entry.key())
+                + ",\"exists\":" + entry.exists()
+                + ",\"url\":" + (entry.url() == null ? "null" : JsonText.quote(entry.url()))
+                + ",\"active\":" + entry.active()
+                + ",\"revision\":" + entry.revision()
+                + ",\"age_ms\":" + Math.max(0, now - entry.fetchedAtMillis()) + "}";
+    }
+
+    private static String first(Map<String, List<String>> params, String name, String fallback) {
+        List<String> values = params.get(name);
+        return values == null || values.isEmpty() ? fallback : values.get(0);
+    }
+
+    private static void error(ChannelHandlerContext ctx, HttpResponseStatus status, String code, String message, boolean keepAlive) {
+        write(ctx, ErrorResponses.error(ctx.alloc(), status, code, message, keepAlive), keepAlive);
+    }
+
+    private static void json(ChannelHandlerContext ctx, HttpResponseStatus status, String json, boolean keepAlive) {
+        write(ctx, ErrorResponses.json(ctx.alloc(), status, json, keepAlive), keepAlive);
+    }
+
+    private static void write(ChannelHandlerContext ctx, FullHttpResponse response, boolean keepAlive) {
         if (keepAlive) {
             ctx.writeAndFlush(response);
         } else {

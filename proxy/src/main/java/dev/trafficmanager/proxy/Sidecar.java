@@ -1,0 +1,148 @@
+package dev.trafficmanager.proxy;
+
+import dev.trafficmanager.proxy.admin.AdminHandler;
+import dev.trafficmanager.proxy.admin.AdminServer;
+import dev.trafficmanager.proxy.events.RouteEventConsumer;
+import dev.trafficmanager.proxy.lookup.L1Store;
+import dev.trafficmanager.proxy.lookup.PostgresRouteSource;
+import dev.trafficmanager.proxy.lookup.RedisRouteCache;
+import dev.trafficmanager.proxy.lookup.Resolver;
+import dev.trafficmanager.proxy.lookup.RouteCache;
+import dev.trafficmanager.proxy.lookup.RouteSource;
+import dev.trafficmanager.proxy.metrics.ProxyMetrics;
+import dev.trafficmanager.proxy.routing.Drain;
+import dev.trafficmanager.proxy.routing.ProxyInitializer;
+import dev.trafficmanager.proxy.routing.ProxyServices;
+import dev.trafficmanager.proxy.routing.RouteHeaders;
+import dev.trafficmanager.proxy.upstream.UpstreamPools;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.resolver.dns.DnsAddressResolverGroup;
+import io.netty.resolver.dns.DnsNameResolverBuilder;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import javax.net.ssl.SSLException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The whole sidecar, wired by hand: L1 file, Redis, PostgreSQL, the resolver, the Kafka consumer,
+ * the proxy port and the admin port. {@link #close()} stops it gracefully: not ready, no new
+ * connections, requests in flight finish within the drain timeout, then everything shuts down.
+ */
+public final class Sidecar implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Sidecar.class);
+
+    private final ProxyConfig config;
+    private final ProxyMetrics metrics;
+    private final L1Store l1;
+    private final RouteCache redis;
+    private final RouteSource postgres;
+    private final Resolver resolver;
+    private final RouteEventConsumer events;
+    private final Drain drain = new Drain();
+    private final EventLoopGroup loops;
+    private final DnsAddressResolverGroup dns;
+    private final Channel server;
+    private final AdminServer admin;
+
+    private Sidecar(ProxyConfig config, LongSupplier clock) throws InterruptedException, SSLException {
+        this.config = config;
+        Transport transport = Transport.detect();
+        metrics = new ProxyMetrics();
+        l1 = L1Store.open(config.l1File(), config.l1MaxEntries());
+        redis = config.redisEnabled() ? new RedisRouteCache(config.redisUrl(), config.lookup().timeout()) : RouteCache.NONE;
+        postgres = new PostgresRouteSource(config.dbUrl(), config.dbUser(), config.dbPassword(), config.dbPoolSize(),
+                config.lookup().timeout(), clock);
+        resolver = new Resolver(l1, config.nearCacheEntries(), redis, postgres, config.lookup(), metrics, clock);
+        events = new RouteEventConsumer(config.kafkaBootstrap(), config.topic(), resolver, metrics);
+
+        loops = transport.group(config.eventLoops(), "proxy");
+        dns = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
+                .datagramChannelType(transport.datagramChannel())
+                .socketChannelType(transport.socketChannel()));
+        SslContext ssl = SslContextBuilder.forClient().endpointIdentificationAlgorithm("HTTPS").build();
+        UpstreamPools pools = new UpstreamPools(config.upstream(), transport.socketChannel(), ssl, dns, metrics);
+        RouteHeaders headers = new RouteHeaders(config.headers(), config.defaults());
+        ProxyServices services = new ProxyServices(resolver, headers, pools, metrics, drain, config.upstream());
+        server = new ServerBootstrap().group(loops).channel(transport.serverChannel())
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .childOption(ChannelOption.AUTO_READ, false)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ProxyInitializer(services, config))
+                .bind(new InetSocketAddress(config.bind(), config.port())).sync().channel();
+        admin = AdminServer.start(transport, config.adminBind(), config.adminPort(),
+                new AdminHandler(metrics, resolver, headers, this::notReady));
+        log.info("sidecar proxy on {}:{} ({}, {} event loops), admin on {}:{}, L1 {} ({} entries)", config.bind(), port(),
+                transport.name(), config.eventLoops(), config.adminBind(), admin.port(), config.l1File(), l1.size());
+    }
+
+    public static Sidecar start(ProxyConfig config) throws InterruptedException, SSLException {
+        return start(config, System::currentTimeMillis);
+    }
+
+    /** With an injectable wall clock (epoch milliseconds), for tests of TTLs. */
+    public static Sidecar start(ProxyConfig config, LongSupplier clock) throws InterruptedException, SSLException {
+        return new Sidecar(config, clock);
+    }
+
+    /** Why traffic should not come here yet, or null when ready. */
+    private String notReady() {
+        if (drain.draining()) {
+            return "shutting down";
+        }
+        if (!events.caughtUp()) {
+            return "catching up with " + config.topic() + " (lag " + events.lag() + ")";
+        }
+        return null;
+    }
+
+    public boolean ready() {
+        return notReady() == null;
+    }
+
+    public int port() {
+        return ((InetSocketAddress) server.localAddress()).getPort();
+    }
+
+    public int adminPort() {
+        return admin.port();
+    }
+
+    public ProxyMetrics metrics() {
+        return metrics;
+    }
+
+    public Resolver resolver() {
+        return resolver;
+    }
+
+    @Override
+    public void close() {
+        drain.start();
+        server.close().awaitUninterruptibly(2000);
+        try {
+            if (!drain.awaitIdle(config.drainTimeout())) {
+                log.warn("drain timeout: closing {} requests still in flight", drain.inFlight());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        drain.closeAll();
+        loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5000);
+        dns.close();
+        events.close();
+        resolver.close();
+        redis.close();
+        postgres.close();
+        l1.close();
+        admin.close();
+        metrics.close();
+        log.info("sidecar stopped");
+    }
+}

@@ -1,0 +1,169 @@
+package dev.trafficmanager.proxy.events;
+
+import dev.trafficmanager.proxy.lookup.Resolver;
+import dev.trafficmanager.proxy.metrics.ProxyMetrics;
+import dev.trafficmanager.route.RouteEvent;
+import dev.trafficmanager.route.RouteEventCodec;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps L1 fresh from {@code tm.route-events}. Every sidecar reads every partition itself (assigned,
+ * no consumer group: each needs all routes), from the beginning at start, so L1 is rebuilt from the
+ * compacted topic; events apply in revision order per key because the route key is the message key,
+ * and L1 refuses any revision older than the one it holds.
+ *
+ * <p>{@link #caughtUp()} turns true once every partition was read up to its end as of the start and
+ * those events are in L1: {@code /readyz} waits for it. Runs on its own thread.
+ */
+public final class RouteEventConsumer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(RouteEventConsumer.class);
+    private static final Duration POLL = Duration.ofMillis(100);
+    private static final Duration RETRY = Duration.ofSeconds(1);
+
+    private final String topic;
+    private final Resolver resolver;
+    private final ProxyMetrics metrics;
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final Thread thread;
+    private volatile boolean running = true;
+    private volatile boolean caughtUp;
+    private volatile long lag = -1;
+    private Map<TopicPartition, Long> startEnd;
+    private long lastEventSequence;
+
+    public RouteEventConsumer(String bootstrap, String topic, Resolver resolver, ProxyMetrics metrics) {
+        this.topic = topic;
+        this.resolver = resolver;
+        this.metrics = metrics;
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.put(ConsumerConfig.CLIENT_ID_CONFIG, "tm-sidecar-" + UUID.randomUUID().toString().substring(0, 8));
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        props.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, "false");
+        props.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "5000");
+        props.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
+        props.put(ConsumerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "1000");
+        props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "100");
+        this.consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        metrics.gauge("tm_kafka_lag", "route events on the topic not yet read (-1: unknown)", () -> lag);
+        metrics.gauge("tm_kafka_caught_up", "1 once L1 holds every event that was on the topic at start",
+                () -> caughtUp ? 1 : 0);
+        this.thread = new Thread(this::run, "route-events");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    public boolean caughtUp() {
+        return caughtUp;
+    }
+
+    /** Unread events over all partitions, or -1 before the first poll. */
+    public long lag() {
+        return lag;
+    }
+
+    private void run() {
+        try {
+            while (running) {
+                try {
+                    if (consumer.assignment().isEmpty() && !assign()) {
+                        Thread.sleep(RETRY.toMillis());
+                        continue;
+                    }
+                    for (ConsumerRecord<byte[], byte[]> record : consumer.poll(POLL)) {
+                        apply(record);
+                    }
+                    track();
+                } catch (WakeupException e) {
+                    break;
+                } catch (KafkaException e) {
+                    log.warn("reading {}: {}; retrying", topic, e.toString());
+                    Thread.sleep(RETRY.toMillis());
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            consumer.close(Duration.ofSeconds(2));
+        }
+    }
+
+    /** Assigns every partition from the beginning and notes where "caught up" is. */
+    private boolean assign() {
+        List<PartitionInfo> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(5));
+        if (partitions == null || partitions.isEmpty()) {
+            log.info("topic {} does not exist yet; waiting for the control API to create it", topic);
+            return false;
+        }
+        List<TopicPartition> assigned = partitions.stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+        Map<TopicPartition, Long> end = consumer.endOffsets(assigned, Duration.ofSeconds(5));
+        consumer.assign(assigned);
+        consumer.seekToBeginning(assigned);
+        startEnd = new HashMap<>(end);
+        log.info("reading {} partitions of {} from the beginning ({} offsets to catch up)", assigned.size(), topic,
+                end.values().stream().mapToLong(Long::longValue).sum());
+        return true;
+    }
+
+    private void apply(ConsumerRecord<byte[], byte[]> record) throws InterruptedException {
+        RouteEvent event;
+        try {
+            event = RouteEventCodec.decode(record.value());
+        } catch (RuntimeException e) {
+            metrics.eventsUndecodable().increment();
+            log.warn("skipping record {}-{}@{}: not a route event ({})", record.topic(), record.partition(),
+                    record.offset(), e.getMessage());
+            return;
+        }
+        lastEventSequence = resolver.applyEvent(event);
+    }
+
+    private void track() {
+        long total = 0;
+        boolean known = true;
+        boolean reachedStartEnd = true;
+        for (TopicPartition partition : consumer.assignment()) {
+            var partitionLag = consumer.currentLag(partition);
+            if (partitionLag.isPresent()) {
+                total += partitionLag.getAsLong();
+            } else {
+                known = false;
+            }
+            if (!caughtUp && consumer.position(partition, Duration.ofSeconds(5)) < startEnd.getOrDefault(partition, 0L)) {
+                reachedStartEnd = false;
+            }
+        }
+        lag = known ? total : lag;
+        if (!caughtUp && reachedStartEnd && resolver.eventsDone() >= lastEventSequence) {
+            caughtUp = true;
+            log.info("L1 holds every route event of {} ({} routes in L1)", topic, resolver.l1().size());
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        consumer.wakeup();
+        try {
+            thread.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

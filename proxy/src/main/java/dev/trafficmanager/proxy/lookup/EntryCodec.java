@@ -1,0 +1,50 @@
+package dev.trafficmanager.proxy.lookup;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The bytes of a {@link RouteEntry} in L1 (Chronicle Map) and L2 (Redis): a format byte, flags,
+ * revision, fetch time, then the URL in ASCII. The key is not stored: both tiers key by it.
+ */
+final class EntryCodec {
+    private static final byte FORMAT = 1;
+    private static final int FLAG_ACTIVE = 1;
+    private static final int FLAG_EXISTS = 2;
+    private static final int HEADER = 1 + 1 + 8 + 8;
+
+    private EntryCodec() {
+    }
+
+    static byte[] encode(RouteEntry entry) {
+        byte[] url = entry.exists() ? entry.url().getBytes(StandardCharsets.US_ASCII) : new byte[0];
+        ByteBuffer out = ByteBuffer.allocate(HEADER + url.length);
+        out.put(FORMAT)
+                .put((byte) ((entry.active() ? FLAG_ACTIVE : 0) | (entry.exists() ? FLAG_EXISTS : 0)))
+                .putLong(entry.revision())
+                .putLong(entry.fetchedAtMillis())
+                .put(url);
+        return out.array();
+    }
+
+    /** Decodes what {@link #encode} wrote; null for bytes in another format (treated as a miss). */
+    static RouteEntry decode(String key, byte[] bytes, int length) {
+        if (bytes == null || length < HEADER || bytes[0] != FORMAT) {
+            return null;
+        }
+        ByteBuffer in = ByteBuffer.wrap(bytes, 0, length);
+        in.get();
+        int flags = in.get();
+        long revision = in.getLong();
+        long fetchedAt = in.getLong();
+        if ((flags & FLAG_EXISTS) == 0) {
+            return RouteEntry.absent(key, fetchedAt);
+        }
+        String url = new String(bytes, HEADER, length - HEADER, StandardCharsets.US_ASCII);
+        try {
+            return RouteEntry.found(key, url, (flags & FLAG_ACTIVE) != 0, revision, fetchedAt);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+}

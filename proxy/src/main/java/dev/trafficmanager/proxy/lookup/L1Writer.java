@@ -1,0 +1,121 @@
+package dev.trafficmanager.proxy.lookup;
+
+import dev.trafficmanager.proxy.metrics.ProxyMetrics;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+import org.jctools.queues.MpscArrayQueue;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one thread that writes L1. Chronicle Map writes take a lock other sidecar processes may hold,
+ * so event loops and the Kafka consumer hand their writes over through a bounded lock-free
+ * multi-producer queue (JCTools) instead of writing themselves.
+ *
+ * <p>Lookup results are a cache fill: when the queue is full they are dropped (and counted), the
+ * near cache already has them. Route events are never dropped: their producer waits for room.
+ */
+final class L1Writer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(L1Writer.class);
+    private static final int CAPACITY = 1 << 14;
+
+    private record Write(RouteEntry entry, boolean event) {
+    }
+
+    private final MpscArrayQueue<Write> queue = new MpscArrayQueue<>(CAPACITY);
+    private final L1Store l1;
+    private final NearCache near;
+    private final Consumer<String> onEventApplied;
+    private final ProxyMetrics metrics;
+    private final AtomicLong eventsEnqueued = new AtomicLong();
+    private final AtomicLong eventsDone = new AtomicLong();
+    private final Thread thread;
+    private volatile boolean running = true;
+
+    /** {@code onEventApplied} runs on the writer thread with the key of every event written. */
+    L1Writer(L1Store l1, NearCache near, Consumer<String> onEventApplied, ProxyMetrics metrics) {
+        this.l1 = l1;
+        this.near = near;
+        this.onEventApplied = onEventApplied;
+        this.metrics = metrics;
+        this.thread = new Thread(this::run, "l1-writer");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    /** A lookup result; returns false (and counts it) when the queue is full. Never blocks. */
+    boolean fill(RouteEntry entry) {
+        if (queue.offer(new Write(entry, false))) {
+            return true;
+        }
+        metrics.l1WritesDropped().increment();
+        return false;
+    }
+
+    /**
+     * A route event's state; waits for room, so events are never lost. Returns the event's sequence
+     * number: {@link #eventsDone()} reaches it once the event is in L1.
+     */
+    long event(RouteEntry entry) throws InterruptedException {
+        Write write = new Write(entry, true);
+        long sequence = eventsEnqueued.incrementAndGet();
+        while (!queue.offer(write)) {
+            if (!running) {
+                throw new InterruptedException("the L1 writer has stopped");
+            }
+            Thread.sleep(1);
+        }
+        return sequence;
+    }
+
+    /** How many events have been written (or found older than L1). */
+    long eventsDone() {
+        return eventsDone.get();
+    }
+
+    private void run() {
+        int idle = 0;
+        while (running || !queue.isEmpty()) {
+            Write write = queue.relaxedPoll();
+            if (write == null) {
+                // Spin briefly, then park: an event is applied within about a millisecond.
+                if (++idle > 100) {
+                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+                }
+                continue;
+            }
+            idle = 0;
+            apply(write);
+        }
+    }
+
+    private void apply(Write write) {
+        RouteEntry entry = write.entry();
+        try {
+            boolean stored = l1.apply(entry);
+            near.offer(entry);
+            if (write.event()) {
+                (stored ? metrics.eventsApplied() : metrics.eventsIgnored()).increment();
+                onEventApplied.accept(entry.key());
+            }
+        } catch (RuntimeException e) {
+            log.error("cannot write route {} to L1", entry.key(), e);
+        } finally {
+            if (write.event()) {
+                eventsDone.incrementAndGet();
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        try {
+            thread.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,104 @@
+package dev.trafficmanager.proxy.lookup;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.trafficmanager.route.RouteKey;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+/**
+ * L3: reads a route from PostgreSQL with blocking JDBC on a bounded pool of its own threads, never
+ * on an event loop. A full queue, a pool wait past the lookup timeout, a statement past it or a
+ * dead server all fail the lookup quickly instead of piling up.
+ */
+public final class PostgresRouteSource implements RouteSource {
+    private static final String QUERY = """
+            SELECT e.url, e.is_active, e.revision
+              FROM tenants t
+              JOIN services s ON s.tenant_id = t.id
+              JOIN environments n ON n.service_id = s.id
+              JOIN endpoints e ON e.environment_id = n.id
+             WHERE t.name = ? AND s.name = ? AND n.name = ? AND e.version = ?""";
+    private static final int QUEUE = 1024;
+
+    private final HikariDataSource dataSource;
+    private final ThreadPoolExecutor executor;
+    private final LongSupplier clock;
+
+    public PostgresRouteSource(String url, String user, String password, int poolSize, Duration timeout,
+                               LongSupplier clock) {
+        this.clock = clock;
+        HikariConfig hikari = new HikariConfig();
+        hikari.setPoolName("route-lookup");
+        hikari.setJdbcUrl(url);
+        hikari.setUsername(user);
+        hikari.setPassword(password);
+        hikari.setMaximumPoolSize(poolSize);
+        hikari.setMinimumIdle(1);
+        hikari.setReadOnly(true);
+        hikari.setConnectionTimeout(Math.max(250, timeout.toMillis()));
+        hikari.setValidationTimeout(Math.max(250, Math.min(timeout.toMillis(), 1000)));
+        hikari.setInitializationFailTimeout(-1); // start (and serve from L1) while PostgreSQL is down
+        // Driver properties must be strings: pgjdbc reads them with getProperty.
+        hikari.addDataSourceProperty("connectTimeout", String.valueOf(Math.max(1, timeout.toSeconds())));
+        hikari.addDataSourceProperty("socketTimeout", String.valueOf(Math.max(2, timeout.toSeconds() + 1)));
+        hikari.addDataSourceProperty("options", "-c statement_timeout=" + timeout.toMillis());
+        hikari.addDataSourceProperty("ApplicationName", "tm-sidecar");
+        this.dataSource = new HikariDataSource(hikari);
+        this.executor = new ThreadPoolExecutor(poolSize, poolSize, 60, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(QUEUE), r -> {
+                    Thread t = new Thread(r, "route-lookup-db");
+                    t.setDaemon(true);
+                    return t;
+                });
+    }
+
+    @Override
+    public CompletionStage<RouteEntry> fetch(String key) {
+        try {
+            return CompletableFuture.supplyAsync(() -> query(key), executor);
+        } catch (RejectedExecutionException e) {
+            return CompletableFuture.failedFuture(new IllegalStateException("too many PostgreSQL lookups queued", e));
+        }
+    }
+
+    private RouteEntry query(String key) {
+        RouteKey route = RouteKey.parse(key);
+        try (Connection c = dataSource.getConnection(); PreparedStatement statement = c.prepareStatement(QUERY)) {
+            statement.setString(1, route.tenant());
+            statement.setString(2, route.service());
+            statement.setString(3, route.env());
+            statement.setString(4, route.version());
+            try (ResultSet row = statement.executeQuery()) {
+                long now = clock.getAsLong();
+                return row.next()
+                        ? RouteEntry.found(key, row.getString(1), row.getBoolean(2), row.getLong(3), now)
+                        : RouteEntry.absent(key, now);
+            }
+        } catch (SQLException e) {
+            throw new CompletionException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        executor.shutdown();
+        try {
+            executor.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        dataSource.close();
+    }
+}

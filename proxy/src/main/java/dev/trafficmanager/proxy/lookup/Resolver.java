@@ -1,0 +1,256 @@
+package dev.trafficmanager.proxy.lookup;
+
+import dev.trafficmanager.proxy.ProxyConfig;
+import dev.trafficmanager.proxy.metrics.ProxyMetrics;
+import dev.trafficmanager.proxy.metrics.ProxyMetrics.Result;
+import dev.trafficmanager.proxy.metrics.ProxyMetrics.Tier;
+import dev.trafficmanager.route.RouteEvent;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+/**
+ * Resolves route keys through the tiers: the near cache and L1 on the caller's thread, then, on a
+ * miss or an expired entry, Redis and PostgreSQL asynchronously with one lookup in flight per key
+ * however many requests wait for it.
+ *
+ * <p>Freshness: an entry was confirmed by a source of truth at its fetch time (Kafka events confirm
+ * too). It is used as is until {@code refreshAheadPercent} of its TTL (60 s for routes, 10 s for
+ * unknown or inactive ones), then used while a background lookup refreshes it, and once older than
+ * its TTL it is re-confirmed before use. When no tier can confirm it, the last known entry is used
+ * anyway (stale-if-error, counted); a key with no entry at all then fails with
+ * {@link LookupUnavailableException}.
+ */
+public final class Resolver implements AutoCloseable {
+
+    /** An answer and the tier that gave it; {@code stale} when no tier could confirm it. */
+    public record Resolution(RouteEntry entry, Tier tier, boolean stale) {
+        public long ageMillis(long now) {
+            return Math.max(0, now - entry.fetchedAtMillis());
+        }
+    }
+
+    /** No tier could answer and nothing was cached. Without a stack trace: it is an outcome. */
+    public static final class LookupUnavailableException extends RuntimeException {
+        LookupUnavailableException(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    private final NearCache near;
+    private final L1Store l1;
+    private final L1Writer writer;
+    private final RouteCache redis;
+    private final RouteSource postgres;
+    private final ProxyMetrics metrics;
+    private final LongSupplier clock;
+    private final long positiveTtl;
+    private final long negativeTtl;
+    private final long positiveRefreshAt;
+    private final long negativeRefreshAt;
+    private final long timeoutMillis;
+    private final ConcurrentHashMap<String, CompletableFuture<Resolution>> inflight = new ConcurrentHashMap<>();
+    /** False after a lookup no tier could answer, true again after one succeeds. */
+    private volatile boolean sourcesAnswering = true;
+
+    public Resolver(L1Store l1, int nearCacheEntries, RouteCache redis, RouteSource postgres,
+                    ProxyConfig.Lookup settings, ProxyMetrics metrics, LongSupplier clock) {
+        this.near = new NearCache(nearCacheEntries);
+        this.l1 = l1;
+        this.redis = redis;
+        this.postgres = postgres;
+        this.metrics = metrics;
+        this.clock = clock;
+        this.positiveTtl = settings.positiveTtl().toMillis();
+        this.negativeTtl = settings.negativeTtl().toMillis();
+        this.positiveRefreshAt = positiveTtl * settings.refreshAheadPercent() / 100;
+        this.negativeRefreshAt = negativeTtl * settings.refreshAheadPercent() / 100;
+        this.timeoutMillis = settings.timeout().toMillis();
+        this.writer = new L1Writer(l1, near, redis::delete, metrics);
+        metrics.gauge("tm_l1_entries", "entries in the L1 file", l1::size);
+        metrics.gauge("tm_near_cache_entries", "entries in the on-heap copy of L1", near::size);
+        metrics.gauge("tm_route_lookups_in_flight", "keys being looked up in Redis or PostgreSQL", inflight::size);
+    }
+
+    /**
+     * The fast path, on an event loop: an entry that may be used now, or null when the caller must
+     * wait for {@link #resolve(String)}. Allocates nothing when the near cache holds the key.
+     */
+    public RouteEntry cached(RouteKeyProbe probe) {
+        Tier tier = Tier.NEAR;
+        RouteEntry entry = near.get(probe);
+        if (entry == null) {
+            tier = Tier.L1;
+            entry = l1.get(probe, probe.toString());
+            if (entry == null) {
+                metrics.lookup(Tier.L1, Result.MISS);
+                return null;
+            }
+            near.offer(entry);
+        }
+        long age = clock.getAsLong() - entry.fetchedAtMillis();
+        boolean positive = entry.active();
+        if (age < (positive ? positiveRefreshAt : negativeRefreshAt)) {
+            metrics.lookup(tier, positive ? Result.HIT : Result.NEGATIVE);
+            return entry;
+        }
+        if (age < (positive ? positiveTtl : negativeTtl)) {
+            refreshInBackground(entry.key());
+            metrics.lookup(tier, positive ? Result.HIT : Result.NEGATIVE);
+            return entry;
+        }
+        if (!sourcesAnswering) {
+            // The last lookup found every tier down: do not make this request wait for another.
+            refreshInBackground(entry.key());
+            metrics.staleServes().increment();
+            metrics.lookup(tier, positive ? Result.HIT : Result.NEGATIVE);
+            return entry;
+        }
+        return null;
+    }
+
+    /**
+     * Looks {@code key} up in Redis, then PostgreSQL, completing on a lettuce or database thread
+     * (callers hop back to their event loop). Fails with {@link LookupUnavailableException} when no
+     * tier answers within the lookup timeout and nothing is cached for the key.
+     */
+    public CompletableFuture<Resolution> resolve(String key) {
+        RouteEntry known = entry(key);
+        Tier knownTier = known == null ? null : near.get(key) != null ? Tier.NEAR : Tier.L1;
+        return lookup(key).handle((resolution, error) -> {
+            if (error == null) {
+                return resolution;
+            }
+            if (known != null) {
+                metrics.staleServes().increment();
+                return new Resolution(known, knownTier, true);
+            }
+            metrics.lookupsUnavailable().increment();
+            throw new LookupUnavailableException("no tier could answer for " + key + " within "
+                    + timeoutMillis + " ms, and nothing is cached for it");
+        });
+    }
+
+    /** For the admin port: the tier that answers now, going to Redis and PostgreSQL only if needed. */
+    public CompletableFuture<Resolution> resolveVerbose(RouteKeyProbe probe) {
+        RouteEntry nearEntry = near.get(probe);
+        RouteEntry entry = cached(probe);
+        if (entry != null) {
+            return CompletableFuture.completedFuture(new Resolution(entry, nearEntry == entry ? Tier.NEAR : Tier.L1, false));
+        }
+        return resolve(probe.toString());
+    }
+
+    /** The near cache's or L1's entry for {@code key}, however old; null when neither has one. */
+    public RouteEntry entry(String key) {
+        RouteEntry entry = near.get(key);
+        return entry != null ? entry : l1.get(key, key);
+    }
+
+    /**
+     * Applies a route event to L1 (and the near cache, and drops the key from Redis) on the writer
+     * thread, waiting for room in its queue. Returns a sequence number for {@link #eventsDone()}.
+     */
+    public long applyEvent(RouteEvent event) throws InterruptedException {
+        String key = event.key().toString();
+        return writer.event(RouteEntry.found(key, event.url(), event.active(), event.revision(), clock.getAsLong()));
+    }
+
+    /** How many applied events L1 holds; compare with {@link #applyEvent}'s sequence numbers. */
+    public long eventsDone() {
+        return writer.eventsDone();
+    }
+
+    public L1Store l1() {
+        return l1;
+    }
+
+    public long now() {
+        return clock.getAsLong();
+    }
+
+    private void refreshInBackground(String key) {
+        if (!inflight.containsKey(key)) {
+            lookup(key);
+        }
+    }
+
+    private CompletableFuture<Resolution> lookup(String key) {
+        CompletableFuture<Resolution> running = inflight.get(key);
+        if (running != null) {
+            metrics.lookupWaits().increment();
+            return running;
+        }
+        CompletableFuture<Resolution> mine = new CompletableFuture<>();
+        running = inflight.putIfAbsent(key, mine);
+        if (running != null) {
+            metrics.lookupWaits().increment();
+            return running;
+        }
+        mine.whenComplete((r, e) -> {
+            inflight.remove(key, mine);
+            if (e instanceof java.util.concurrent.TimeoutException) {
+                sourcesAnswering = false;
+            }
+        });
+        mine.orTimeout(timeoutMillis, TimeUnit.MILLISECONDS);
+        fetch(key).whenComplete((resolution, error) -> {
+            sourcesAnswering = error == null;
+            if (error == null) {
+                mine.complete(resolution);
+            } else {
+                mine.completeExceptionally(error);
+            }
+        });
+        return mine;
+    }
+
+    private CompletionStage<Resolution> fetch(String key) {
+        return redis.get(key).handle((cached, error) -> {
+            if (error != null) {
+                metrics.lookup(Tier.REDIS, Result.ERROR);
+                return null;
+            }
+            if (cached == null || isDueForRefresh(cached)) {
+                // An entry close to its TTL would not help: confirm with PostgreSQL.
+                metrics.lookup(Tier.REDIS, Result.MISS);
+                return null;
+            }
+            metrics.lookup(Tier.REDIS, cached.active() ? Result.HIT : Result.NEGATIVE);
+            return cached;
+        }).thenCompose(fromRedis -> {
+            if (fromRedis != null) {
+                return CompletableFuture.completedFuture(new Resolution(store(fromRedis), Tier.REDIS, false));
+            }
+            return postgres.fetch(key).handle((fromDb, error) -> {
+                if (error != null) {
+                    metrics.lookup(Tier.POSTGRES, Result.ERROR);
+                    throw new LookupUnavailableException("PostgreSQL lookup of " + key + " failed: " + error);
+                }
+                metrics.lookup(Tier.POSTGRES, fromDb.active() ? Result.HIT : Result.NEGATIVE);
+                redis.put(fromDb, (fromDb.active() ? positiveTtl : negativeTtl));
+                return new Resolution(store(fromDb), Tier.POSTGRES, false);
+            });
+        });
+    }
+
+    private boolean isDueForRefresh(RouteEntry entry) {
+        long age = clock.getAsLong() - entry.fetchedAtMillis();
+        return age >= (entry.active() ? positiveRefreshAt : negativeRefreshAt);
+    }
+
+    /** Puts a looked-up entry in the near cache now and in L1 through the writer. */
+    private RouteEntry store(RouteEntry entry) {
+        near.offer(entry);
+        writer.fill(entry);
+        RouteEntry winner = near.get(entry.key());
+        return winner != null && winner.supersedes(entry) ? winner : entry;
+    }
+
+    @Override
+    public void close() {
+        writer.close();
+    }
+}

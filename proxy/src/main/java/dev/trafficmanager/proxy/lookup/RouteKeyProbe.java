@@ -1,0 +1,115 @@
+package dev.trafficmanager.proxy.lookup;
+
+/**
+ * A route key assembled from a request's headers without building a string: it reads as the
+ * canonical {@code tenant/service/env/version} text, hashes like that {@link String}, and equals
+ * any {@link CharSequence} with the same characters. So it can look up a map keyed by the canonical
+ * strings (the near cache) and be written as a Chronicle Map key without allocating.
+ *
+ * <p>Mutable and not thread-safe: each connection handler owns one and refills it per request.
+ */
+public final class RouteKeyProbe implements CharSequence {
+    private final CharSequence[] parts = new CharSequence[4];
+    private int length;
+    private int hash;
+
+    public RouteKeyProbe set(CharSequence tenant, CharSequence service, CharSequence env, CharSequence version) {
+        parts[0] = tenant;
+        parts[1] = service;
+        parts[2] = env;
+        parts[3] = version;
+        int h = 0;
+        int n = 0;
+        for (int p = 0; p < 4; p++) {
+            if (p > 0) {
+                h = 31 * h + '/';
+                n++;
+            }
+            CharSequence part = parts[p];
+            for (int i = 0; i < part.length(); i++) {
+                h = 31 * h + part.charAt(i);
+            }
+            n += part.length();
+        }
+        this.hash = h;
+        this.length = n;
+        return this;
+    }
+
+    public CharSequence tenant() {
+        return parts[0];
+    }
+
+    public CharSequence service() {
+        return parts[1];
+    }
+
+    public CharSequence env() {
+        return parts[2];
+    }
+
+    public CharSequence version() {
+        return parts[3];
+    }
+
+    @Override
+    public int length() {
+        return length;
+    }
+
+    @Override
+    public char charAt(int index) {
+        int i = index;
+        for (int p = 0; p < 4; p++) {
+            CharSequence part = parts[p];
+            if (i < part.length()) {
+                return part.charAt(i);
+            }
+            i -= part.length();
+            if (p < 3) {
+                if (i == 0) {
+                    return '/';
+                }
+                i--;
+            }
+        }
+        throw new IndexOutOfBoundsException(index);
+    }
+
+    @Override
+    public CharSequence subSequence(int start, int end) {
+        return toString().subSequence(start, end);
+    }
+
+    @Override
+    public int hashCode() {
+        return hash;
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        if (!(other instanceof CharSequence text) || text.length() != length) {
+            return false;
+        }
+        int i = 0;
+        for (int p = 0; p < 4; p++) {
+            if (p > 0 && text.charAt(i++) != '/') {
+                return false;
+            }
+            CharSequence part = parts[p];
+            for (int j = 0; j < part.length(); j++) {
+                if (text.charAt(i++) != part.charAt(j)) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /** The canonical key; allocates, so only the miss path calls it. */
+    @Override
+    public String toString() {
+        return new StringBuilder(length).append(parts[0]).append('/').append(parts[1]).append('/')
+                .append(parts[2]).append('/').append(parts[3]).toString();
+    }
+}

@@ -1,0 +1,136 @@
+package dev.trafficmanager.proxy.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * Every meter of the sidecar, created once at start so the request path only increments
+ * pre-registered counters (no tag lookups, no allocation). Thread-safe. {@link #scrape()} is the
+ * Prometheus text of {@code /metrics}.
+ */
+public final class ProxyMetrics {
+
+    /** The tier that answered a lookup; {@code NEAR} is the on-heap copy of L1. */
+    public enum Tier { NEAR, L1, REDIS, POSTGRES }
+
+    /** What a tier said: a route, a known absence (or inactive route), nothing, or a failure. */
+    public enum Result { HIT, NEGATIVE, MISS, ERROR }
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Counter[] requestsByClass = new Counter[6];
+    private final Map<Tier, Counter[]> lookups = new EnumMap<>(Tier.class);
+    private final Timer upstreamLatency;
+    private final Counter staleServes;
+    private final Counter lookupWaits;
+    private final Counter lookupsUnavailable;
+    private final Counter eventsApplied;
+    private final Counter eventsIgnored;
+    private final Counter eventsUndecodable;
+    private final Counter l1WritesDropped;
+    private final Counter upstreamRetries;
+
+    public ProxyMetrics() {
+        for (int c = 1; c <= 5; c++) {
+            requestsByClass[c] = Counter.builder("tm_proxy_requests").tag("status_class", c + "xx")
+                    .description("responses sent by the proxy port, by status class").register(registry);
+        }
+        for (Tier tier : Tier.values()) {
+            Counter[] byResult = new Counter[Result.values().length];
+            for (Result result : Result.values()) {
+                byResult[result.ordinal()] = Counter.builder("tm_route_lookups")
+                        .tag("tier", tier.name().toLowerCase()).tag("result", result.name().toLowerCase())
+                        .description("route lookups by the tier asked and its answer").register(registry);
+            }
+            lookups.put(tier, byResult);
+        }
+        upstreamLatency = Timer.builder("tm_upstream_latency")
+                .description("from the request sent upstream to the response's headers")
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(30))
+                .register(registry);
+        staleServes = counter("tm_route_stale_serves", "requests routed by an expired entry because no tier could confirm it");
+        lookupWaits = counter("tm_route_lookup_waits", "requests that waited for a lookup already in flight for their key");
+        lookupsUnavailable = counter("tm_route_lookup_unavailable", "requests answered 503 route_lookup_unavailable");
+        eventsApplied = counter("tm_kafka_events_applied", "route events that changed L1");
+        eventsIgnored = counter("tm_kafka_events_ignored", "route events older than or equal to what L1 held");
+        eventsUndecodable = counter("tm_kafka_events_undecodable", "records on the topic that are not route events");
+        l1WritesDropped = counter("tm_l1_writes_dropped", "lookup results not written to L1 because the writer queue was full");
+        upstreamRetries = counter("tm_upstream_retries", "requests retried on a fresh connection after a reused one failed before any response");
+    }
+
+    private Counter counter(String name, String description) {
+        return Counter.builder(name).description(description).register(registry);
+    }
+
+    /** Registers a gauge read at scrape time. */
+    public void gauge(String name, String description, Supplier<Number> value) {
+        Gauge.builder(name, value).description(description).register(registry);
+    }
+
+    public void response(int status) {
+        int statusClass = status / 100;
+        if (statusClass >= 1 && statusClass <= 5) {
+            requestsByClass[statusClass].increment();
+        }
+    }
+
+    public void lookup(Tier tier, Result result) {
+        lookups.get(tier)[result.ordinal()].increment();
+    }
+
+    public double lookups(Tier tier, Result result) {
+        return lookups.get(tier)[result.ordinal()].count();
+    }
+
+    public void upstreamLatency(long nanos) {
+        upstreamLatency.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    public Counter staleServes() {
+        return staleServes;
+    }
+
+    public Counter lookupWaits() {
+        return lookupWaits;
+    }
+
+    public Counter lookupsUnavailable() {
+        return lookupsUnavailable;
+    }
+
+    public Counter eventsApplied() {
+        return eventsApplied;
+    }
+
+    public Counter eventsIgnored() {
+        return eventsIgnored;
+    }
+
+    public Counter eventsUndecodable() {
+        return eventsUndecodable;
+    }
+
+    public Counter l1WritesDropped() {
+        return l1WritesDropped;
+    }
+
+    public Counter upstreamRetries() {
+        return upstreamRetries;
+    }
+
+    public String scrape() {
+        return registry.scrape();
+    }
+
+    public void close() {
+        registry.close();
+    }
+}

@@ -1,0 +1,353 @@
+package dev.trafficmanager.proxy.routing;
+
+import dev.trafficmanager.proxy.lookup.Resolver;
+import dev.trafficmanager.proxy.lookup.RouteEntry;
+import dev.trafficmanager.proxy.upstream.ResponseListener;
+import dev.trafficmanager.proxy.upstream.UpstreamPool;
+import dev.trafficmanager.proxy.upstream.UpstreamTarget;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One request through the sidecar: resolve the route, borrow an upstream connection, stream the
+ * request body up and the response body down with backpressure (each side reads again only when
+ * its last write succeeded), then return the connection to the pool.
+ *
+ * <p>Every method runs on the client connection's event loop (the upstream connection lives on the
+ * same one), so no state needs synchronising. Body parts queued here are owned by this exchange and
+ * released if it ends before writing them.
+ */
+final class Exchange implements ResponseListener {
+    private final ProxyHandler connection;
+    private final ChannelHandlerContext ctx;
+    private final ProxyServices services;
+    private final HttpRequest request;
+    private final String originForm;
+    private final boolean clientKeepAlive;
+    private final boolean bodiless;
+    private final ArrayDeque<HttpContent> body = new ArrayDeque<>();
+
+    private UpstreamTarget target;
+    private UpstreamPool pool;
+    private Channel upstream;
+    private boolean reused;
+    private boolean retried;
+    private boolean headWriteFailed;
+    private boolean requestComplete;
+    private boolean bodyBytesSent;
+    private boolean responseStarted;
+    private boolean upstreamKeepAlive;
+    private int status;
+    private long sentAtNanos;
+    private ScheduledFuture<?> responseTimer;
+    private boolean done;
+
+    Exchange(ProxyHandler connection, ChannelHandlerContext ctx, ProxyServices services, HttpRequest request,
+             String originForm) {
+        this.connection = connection;
+        this.ctx = ctx;
+        this.services = services;
+        this.request = request;
+        this.originForm = originForm;
+        this.clientKeepAlive = HttpUtil.isKeepAlive(request);
+        this.bodiless = !HttpUtil.isTransferEncodingChunked(request) && HttpUtil.getContentLength(request, 0L) == 0;
+        services.drain().started();
+    }
+
+    /** A message from the client while this exchange runs: its body, or the next request's start. */
+    void fromClient(Object msg) {
+        if (done || requestComplete || !(msg instanceof HttpContent content)) {
+            connection.queue(msg);
+            return;
+        }
+        if (content.decoderResult().isFailure()) {
+            ReferenceCountUtil.release(content);
+            requestComplete = true;
+            if (!responseStarted) {
+                fail(HttpResponseStatus.BAD_REQUEST, "bad_request", "malformed request body: " + content.decoderResult().cause());
+            } else {
+                abort();
+            }
+            return;
+        }
+        if (content instanceof LastHttpContent) {
+            requestComplete = true;
+        }
+        if (upstream != null) {
+            writeBody(content, true);
+        } else {
+            body.add(content);
+        }
+    }
+
+    /** The route is known: answer 404 for an inactive or unknown one, else forward. */
+    void route(RouteEntry entry) {
+        if (done) {
+            return;
+        }
+        if (!entry.active()) {
+            fail(HttpResponseStatus.NOT_FOUND, "route_not_found", "no active route for " + entry.key());
+            return;
+        }
+        target = entry.target();
+        Forwarding.prepareRequest(request, originForm, target, connection.clientIp());
+        pool = services.pools().pool(ctx.channel().eventLoop(), target);
+        pool.acquire(this);
+    }
+
+    /** A lookup finished on another thread and hopped back here. */
+    void resolved(Resolver.Resolution resolution, Throwable error) {
+        if (done) {
+            return;
+        }
+        if (error != null) {
+            fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "route_lookup_unavailable",
+                    "the route could not be looked up: no cache tier holds it and Redis and PostgreSQL did not answer in time");
+            return;
+        }
+        route(resolution.entry());
+    }
+
+    /** Answers a request refused before any lookup (bad headers, bad target). */
+    void refuse(HttpResponseStatus status, String code, String message) {
+        fail(status, code, message);
+    }
+
+    @Override
+    public void upstreamConnected(Channel channel, boolean fromPool) {
+        if (done) {
+            pool.release(channel, true);
+            return;
+        }
+        upstream = channel;
+        reused = fromPool;
+        sentAtNanos = System.nanoTime();
+        channel.write(request).addListener(f -> {
+            if (!f.isSuccess()) {
+                headWriteFailed = true;
+                channel.close();
+            }
+        });
+        if (retried && requestComplete && body.isEmpty()) {
+            // Only empty body parts were sent on the failed connection: the end of the body again.
+            channel.write(LastHttpContent.EMPTY_LAST_CONTENT);
+        }
+        HttpContent part;
+        while ((part = body.poll()) != null) {
+            writeBody(part, false);
+        }
+        channel.flush();
+        if (!requestComplete) {
+            ctx.read();
+        }
+        responseTimer = ctx.executor().schedule(this::responseTimedOut,
+                services.upstream().responseTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        channel.read();
+    }
+
+    @Override
+    public void upstreamConnectFailed(Throwable cause) {
+        if (!done) {
+            fail(HttpResponseStatus.BAD_GATEWAY, "upstream_unreachable", "cannot connect to " + target + ": " + describe(cause));
+        }
+    }
+
+    private void writeBody(HttpContent content, boolean flush) {
+        if (content.content().isReadable()) {
+            bodyBytesSent = true;
+        }
+        Channel channel = upstream;
+        ChannelFuture write = flush ? channel.writeAndFlush(content) : channel.write(content);
+        write.addListener(f -> {
+            if (!f.isSuccess()) {
+                channel.close();
+            } else if (!requestComplete && !done) {
+                ctx.read();
+            }
+        });
+    }
+
+    @Override
+    public void upstreamResponse(HttpObject msg) {
+        if (done) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (msg instanceof HttpResponse response) {
+            startResponse(response);
+            if (done) {
+                return;
+            }
+        }
+        if (msg instanceof HttpContent content) {
+            boolean last = content instanceof LastHttpContent;
+            if (!responseStarted) {
+                // the end of an informational response (100 Continue): the real one follows
+                ctx.writeAndFlush(content);
+                upstream.read();
+                return;
+            }
+            ChannelFuture write = ctx.writeAndFlush(content);
+            if (last) {
+                finish(write);
+            } else {
+                write.addListener(f -> {
+                    if (f.isSuccess()) {
+                        if (!done) {
+                            upstream.read();
+                        }
+                    } else {
+                        abort();
+                    }
+                });
+            }
+        } else {
+            upstream.read();
+        }
+    }
+
+    private void startResponse(HttpResponse response) {
+        int code = response.status().code();
+        boolean informational = code >= 100 && code < 200;
+        if (code == 101) {
+            // Upgrade headers are hop-by-hop and never forwarded, so an upstream switching protocols is broken.
+            ReferenceCountUtil.release(response);
+            fail(HttpResponseStatus.BAD_GATEWAY, "upstream_unreachable", "upstream " + target + " switched protocols unasked");
+            return;
+        }
+        boolean bodyless = informational || code == 204 || code == 304 || request.method().equals(HttpMethod.HEAD);
+        boolean keepAlive = clientKeepAlive && !services.drain().draining();
+        if (!informational) {
+            cancelTimer();
+            responseStarted = true;
+            status = code;
+            upstreamKeepAlive = HttpUtil.isKeepAlive(response);
+            services.metrics().upstreamLatency(System.nanoTime() - sentAtNanos);
+            if (!connection.clientVersion().equals(HttpVersion.HTTP_1_1) && !Forwarding.framedForHttp10(response, bodyless)) {
+                keepAlive = false; // an HTTP/1.0 client learns the end of an unframed body from the close
+            }
+            connection.setKeepAlive(keepAlive);
+        }
+        Forwarding.prepareResponse(response, connection.clientVersion(), informational || keepAlive, bodyless);
+        ctx.write(response);
+    }
+
+    /** The response's last part is written: pool the upstream connection, go on with the client. */
+    private void finish(ChannelFuture lastWrite) {
+        done = true;
+        services.metrics().response(status);
+        services.drain().ended();
+        pool.release(upstream, upstreamKeepAlive && requestComplete && body.isEmpty());
+        upstream = null;
+        connection.exchangeEnded(lastWrite, requestComplete || bodiless);
+    }
+
+    @Override
+    public void upstreamClosed(Throwable cause) {
+        if (done) {
+            return;
+        }
+        upstream = null;
+        if (responseStarted) {
+            abort(); // the response is cut: the client must see the truncation, not a clean end
+            return;
+        }
+        cancelTimer();
+        boolean idempotent = isIdempotent(request.method());
+        if (reused && !retried && !bodyBytesSent && (headWriteFailed || idempotent)) {
+            // The keep-alive race: the upstream closed a pooled connection as we reused it.
+            retried = true;
+            services.metrics().upstreamRetries().increment();
+            pool.connect(this);
+            return;
+        }
+        fail(HttpResponseStatus.BAD_GATEWAY, "upstream_unreachable", "upstream " + target
+                + " closed the connection before responding" + (cause == null ? "" : ": " + describe(cause)));
+    }
+
+    @Override
+    public void upstreamIdle() {
+        if (!done && responseStarted && upstream != null) {
+            upstream.close(); // a stalled response body: upstreamClosed cuts the client off
+        }
+    }
+
+    private void responseTimedOut() {
+        if (!done && !responseStarted) {
+            fail(HttpResponseStatus.GATEWAY_TIMEOUT, "upstream_timeout", "no response from " + target + " within "
+                    + services.upstream().responseTimeout().toMillis() + " ms");
+        }
+    }
+
+    /** The client connection closed: drop everything, never pool a half-used upstream connection. */
+    void clientGone() {
+        if (!done) {
+            done = true;
+            services.drain().ended();
+            cleanUp();
+        }
+    }
+
+    /** Answers with an error before any response byte went out. */
+    private void fail(HttpResponseStatus failure, String code, String message) {
+        done = true;
+        services.metrics().response(failure.code());
+        services.drain().ended();
+        cleanUp();
+        connection.respondError(failure, code, message, clientKeepAlive && (requestComplete || bodiless));
+    }
+
+    /** Ends an exchange whose response already started: close the client connection. */
+    private void abort() {
+        if (!done) {
+            done = true;
+            services.metrics().response(status);
+            services.drain().ended();
+        }
+        cleanUp();
+        connection.close();
+    }
+
+    private void cleanUp() {
+        cancelTimer();
+        HttpContent part;
+        while ((part = body.poll()) != null) {
+            ReferenceCountUtil.release(part);
+        }
+        if (upstream != null) {
+            pool.release(upstream, false);
+            upstream = null;
+        }
+    }
+
+    private void cancelTimer() {
+        if (responseTimer != null) {
+            responseTimer.cancel(false);
+            responseTimer = null;
+        }
+    }
+
+    private static boolean isIdempotent(HttpMethod method) {
+        return method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD) || method.equals(HttpMethod.OPTIONS)
+                || method.equals(HttpMethod.PUT) || method.equals(HttpMethod.DELETE);
+    }
+
+    private static String describe(Throwable cause) {
+        String message = cause.getMessage();
+        return message == null ? cause.getClass().getSimpleName() : message;
+    }
+}

@@ -1,0 +1,118 @@
+package dev.trafficmanager.proxy.routing;
+
+import dev.trafficmanager.proxy.upstream.UpstreamTarget;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AsciiString;
+
+/**
+ * How a request and its response change on the way through (RFC 9110 section 7.6): hop-by-hop
+ * headers are removed, including those the Connection header names, the body keeps its framing,
+ * and the request gains the upstream's Host and the X-Forwarded headers.
+ */
+final class Forwarding {
+    private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
+    private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
+    private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
+    private static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
+    private static final AsciiString HTTP = AsciiString.cached("http");
+    private static final AsciiString[] HOP_BY_HOP = {
+        HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE, PROXY_CONNECTION, HttpHeaderNames.PROXY_AUTHENTICATE,
+        HttpHeaderNames.PROXY_AUTHORIZATION, HttpHeaderNames.TE, HttpHeaderNames.TRAILER,
+        HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.UPGRADE,
+    };
+
+    private Forwarding() {
+    }
+
+    /**
+     * The request target in origin form ({@code /path?query}); an absolute-form target (sent by
+     * clients that treat the sidecar as an HTTP proxy) loses its scheme and authority. Null when the
+     * target is neither.
+     */
+    static String originForm(String uri) {
+        if (!uri.isEmpty() && uri.charAt(0) == '/') {
+            return uri;
+        }
+        int schemeEnd = uri.indexOf("://");
+        if (schemeEnd <= 0 || !uri.regionMatches(true, 0, "http", 0, 4)) {
+            return null;
+        }
+        int pathStart = uri.indexOf('/', schemeEnd + 3);
+        int queryStart = uri.indexOf('?', schemeEnd + 3);
+        if (pathStart < 0 || queryStart >= 0 && queryStart < pathStart) {
+            return queryStart < 0 ? "/" : "/" + uri.substring(queryStart);
+        }
+        return uri.substring(pathStart);
+    }
+
+    /** Rewrites {@code request} in place for {@code target}. */
+    static void prepareRequest(HttpRequest request, String originForm, UpstreamTarget target, String clientIp) {
+        HttpHeaders headers = request.headers();
+        boolean chunked = removeHopByHop(request);
+        if (chunked) {
+            headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        }
+        String host = headers.get(HttpHeaderNames.HOST);
+        if (host != null && !headers.contains(X_FORWARDED_HOST)) {
+            headers.set(X_FORWARDED_HOST, host);
+        }
+        headers.set(HttpHeaderNames.HOST, target.hostHeader());
+        String forwardedFor = headers.get(X_FORWARDED_FOR);
+        headers.set(X_FORWARDED_FOR, forwardedFor == null ? clientIp : forwardedFor + ", " + clientIp);
+        if (!headers.contains(X_FORWARDED_PROTO)) {
+            headers.set(X_FORWARDED_PROTO, HTTP);
+        }
+        request.setProtocolVersion(HttpVersion.HTTP_1_1);
+        request.setUri(target.requestUri(originForm));
+    }
+
+    /**
+     * Rewrites {@code response} in place for the client. A body without a length (the upstream
+     * closes the connection to end it) is re-framed as chunked for an HTTP/1.1 client; an HTTP/1.0
+     * client gets it close-delimited, so {@code keepAlive} must then be false.
+     */
+    static void prepareResponse(HttpResponse response, HttpVersion clientVersion, boolean keepAlive, boolean bodyless) {
+        boolean chunked = removeHopByHop(response);
+        boolean http11 = clientVersion.equals(HttpVersion.HTTP_1_1);
+        if (!bodyless && http11 && (chunked || !HttpUtil.isContentLengthSet(response))) {
+            response.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        }
+        response.setProtocolVersion(clientVersion);
+        if (http11 && !keepAlive) {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        } else if (!http11 && keepAlive) {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        }
+    }
+
+    /** Whether an HTTP/1.0 client can keep the connection for this response: only with a length. */
+    static boolean framedForHttp10(HttpResponse response, boolean bodyless) {
+        return bodyless || HttpUtil.isContentLengthSet(response) && !HttpUtil.isTransferEncodingChunked(response);
+    }
+
+    /** Removes hop-by-hop headers; returns whether the message was chunked. */
+    private static boolean removeHopByHop(HttpMessage message) {
+        HttpHeaders headers = message.headers();
+        boolean chunked = HttpUtil.isTransferEncodingChunked(message);
+        String connection = headers.get(HttpHeaderNames.CONNECTION);
+        if (connection != null) {
+            for (String token : connection.split(",")) {
+                String name = token.trim();
+                if (!name.isEmpty()) {
+                    headers.remove(name);
+                }
+            }
+        }
+        for (AsciiString name : HOP_BY_HOP) {
+            headers.remove(name);
+        }
+        return chunked;
+    }
+}

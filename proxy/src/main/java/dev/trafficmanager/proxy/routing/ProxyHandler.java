@@ -1,0 +1,213 @@
+package dev.trafficmanager.proxy.routing;
+
+import dev.trafficmanager.proxy.lookup.RouteEntry;
+import dev.trafficmanager.proxy.lookup.RouteKeyProbe;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection of the proxy port: reads a request's route headers, resolves the route
+ * (from the near cache or L1 at once, else asynchronously) and hands the request to an
+ * {@link Exchange}. One request is in flight per connection; messages of a pipelined next request
+ * wait in a queue, and the connection reads no more until they are handled, so the queue stays
+ * within one read's worth. Created per channel; runs on its event loop.
+ */
+public final class ProxyHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(ProxyHandler.class);
+
+    private final ProxyServices services;
+    private final RouteKeyProbe probe = new RouteKeyProbe();
+    private final ArrayDeque<Object> queued = new ArrayDeque<>();
+    private ChannelHandlerContext ctx;
+    private String clientIp = "unknown";
+    private HttpVersion clientVersion = HttpVersion.HTTP_1_1;
+    private Exchange exchange;
+    private boolean keepAlive = true;
+    private boolean closing;
+
+    public ProxyHandler(ProxyServices services) {
+        this.services = services;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        if (ctx.channel().remoteAddress() instanceof InetSocketAddress remote && remote.getAddress() != null) {
+            clientIp = remote.getAddress().getHostAddress();
+        }
+        services.drain().opened(ctx.channel());
+        ctx.read();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (closing) {
+            ReferenceCountUtil.release(msg);
+        } else if (exchange != null) {
+            exchange.fromClient(msg);
+        } else {
+            handle(msg);
+            if (exchange == null && !closing) {
+                ctx.read();
+            }
+        }
+    }
+
+    private void handle(Object msg) {
+        if (!(msg instanceof HttpRequest request)) {
+            ReferenceCountUtil.release(msg); // the (empty) end of a request already answered
+            return;
+        }
+        start(request);
+    }
+
+    private void start(HttpRequest request) {
+        clientVersion = request.protocolVersion();
+        DecoderResult decoded = request.decoderResult();
+        if (decoded.isFailure()) {
+            // A request that failed to decode arrives as a FullHttpRequest holding a buffer.
+            ReferenceCountUtil.release(request);
+            refuseMalformed(decoded.cause());
+            return;
+        }
+        String originForm = Forwarding.originForm(request.uri());
+        exchange = new Exchange(this, ctx, services, request, originForm);
+        if (originForm == null) {
+            exchange.refuse(HttpResponseStatus.BAD_REQUEST, "bad_request",
+                    "request target " + JsonText.quote(request.uri()) + " (expected: /path or http://host/path)");
+            return;
+        }
+        RouteHeaders.Problem problem = services.headers().read(request.headers(), probe);
+        if (problem != null) {
+            exchange.refuse(HttpResponseStatus.BAD_REQUEST, problem.code(), problem.message());
+            return;
+        }
+        RouteEntry entry = services.resolver().cached(probe);
+        if (entry != null) {
+            exchange.route(entry);
+            return;
+        }
+        Exchange waiting = exchange;
+        services.resolver().resolve(probe.toString()).whenComplete((resolution, error) ->
+                ctx.executor().execute(() -> waiting.resolved(resolution, error)));
+    }
+
+    private void refuseMalformed(Throwable cause) {
+        HttpResponseStatus status = HttpResponseStatus.BAD_REQUEST;
+        String code = "bad_request";
+        if (cause instanceof TooLongHttpHeaderException) {
+            status = HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE;
+            code = "headers_too_large";
+        } else if (cause instanceof TooLongHttpLineException) {
+            status = HttpResponseStatus.REQUEST_URI_TOO_LONG;
+            code = "uri_too_long";
+        } else if (cause instanceof TooLongFrameException) {
+            status = HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE;
+            code = "headers_too_large";
+        }
+        services.metrics().response(status.code());
+        // The decoder cannot find the next request after a malformed one: always close.
+        respondError(status, code, "malformed request: " + cause.getMessage(), false);
+    }
+
+    /** Writes an error response; the exchange (if any) has already ended. */
+    void respondError(HttpResponseStatus status, String code, String message, boolean keepConnection) {
+        boolean keep = keepConnection && keepAlive && !services.drain().draining();
+        ChannelFuture write = ctx.writeAndFlush(ErrorResponses.error(ctx.alloc(), status, code, message, keep));
+        exchangeEnded(write, keep);
+    }
+
+    /** The exchange is over; {@code write} is its last write. Go on with the connection or close it. */
+    void exchangeEnded(ChannelFuture write, boolean requestFullyRead) {
+        exchange = null;
+        if (!keepAlive || !requestFullyRead || services.drain().draining()) {
+            closing = true;
+            releaseQueued();
+            write.addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        keepAlive = true;
+        Object msg;
+        while (exchange == null && !closing && (msg = queued.poll()) != null) {
+            handle(msg);
+        }
+        if (exchange == null && !closing) {
+            ctx.read();
+        }
+    }
+
+    /** A message that belongs after the current exchange. */
+    void queue(Object msg) {
+        queued.add(msg);
+    }
+
+    void setKeepAlive(boolean keepAlive) {
+        this.keepAlive = keepAlive;
+    }
+
+    void close() {
+        closing = true;
+        releaseQueued();
+        ctx.close();
+    }
+
+    String clientIp() {
+        return clientIp;
+    }
+
+    HttpVersion clientVersion() {
+        return clientVersion;
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent && exchange == null) {
+            ctx.close(); // an idle keep-alive client; a request in flight has its own timeouts
+        } else {
+            ctx.fireUserEventTriggered(evt);
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        closing = true;
+        if (exchange != null) {
+            exchange.clientGone();
+            exchange = null;
+        }
+        releaseQueued();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof IOException) {
+            log.debug("client {} connection failed: {}", clientIp, cause.toString());
+        } else {
+            log.error("client {} connection failed", clientIp, cause);
+        }
+        ctx.close();
+    }
+
+    private void releaseQueued() {
+        Object msg;
+        while ((msg = queued.poll()) != null) {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+}

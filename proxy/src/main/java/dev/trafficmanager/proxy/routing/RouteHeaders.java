@@ -1,0 +1,72 @@
+package dev.trafficmanager.proxy.routing;
+
+import dev.trafficmanager.proxy.ProxyConfig;
+import dev.trafficmanager.proxy.lookup.RouteKeyProbe;
+import dev.trafficmanager.route.Names;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
+
+/**
+ * Reads the route key from a request's headers into a {@link RouteKeyProbe}: tenant, env and
+ * version may fall back to the sidecar's configured defaults; the service never does. Allocates
+ * nothing when the headers are valid. Immutable and thread-safe.
+ */
+public final class RouteHeaders {
+
+    /** Why a request's route headers cannot be used: a 400 with this code and message. */
+    public record Problem(String code, String message) {
+    }
+
+    private final AsciiString[] names;
+    private final String[] defaults;
+
+    public RouteHeaders(ProxyConfig.RouteHeaderNames names, ProxyConfig.RouteDefaults defaults) {
+        this.names = new AsciiString[] {AsciiString.cached(names.tenant()), AsciiString.cached(names.service()),
+                AsciiString.cached(names.env()), AsciiString.cached(names.version())};
+        this.defaults = new String[] {defaults.tenant(), null, defaults.env(), defaults.version()};
+    }
+
+    /** Fills {@code probe}; returns null when the headers name a valid key, else the problem. */
+    public Problem read(HttpHeaders headers, RouteKeyProbe probe) {
+        return read(headers.get(names[0]), headers.get(names[1]), headers.get(names[2]), headers.get(names[3]), probe);
+    }
+
+    /** The same from the four values; null ones fall back to the defaults. */
+    public Problem read(String tenant, String service, String env, String version, RouteKeyProbe probe) {
+        if (tenant == null) {
+            tenant = defaults[0];
+        }
+        if (env == null) {
+            env = defaults[2];
+        }
+        if (version == null) {
+            version = defaults[3];
+        }
+        if (tenant == null || service == null || env == null || version == null
+                || !Names.isValid(tenant) || !Names.isValid(service) || !Names.isValid(env) || !Names.isValid(version)) {
+            return problem(tenant, service, env, version);
+        }
+        probe.set(tenant, service, env, version);
+        return null;
+    }
+
+    private Problem problem(String... values) {
+        for (int i = 0; i < values.length; i++) {
+            if (values[i] == null) {
+                return new Problem("missing_route_header", "header " + names[i] + " is required"
+                        + (i == 1 ? "" : " (or configure a default for it on the sidecar)"));
+            }
+        }
+        for (int i = 0; i < values.length; i++) {
+            if (!Names.isValid(values[i])) {
+                return new Problem("invalid_route_header", "header " + names[i] + ": " + JsonText.quote(shorten(values[i]))
+                        + " (expected: " + Names.RULE + ")");
+            }
+        }
+        throw new IllegalStateException("no problem found");
+    }
+
+    private static String shorten(String value) {
+        return value.length() > 80 ? value.substring(0, 80) + "..." : value;
+    }
+}

@@ -1,0 +1,90 @@
+package dev.trafficmanager.proxy.upstream;
+
+import dev.trafficmanager.proxy.ProxyConfig;
+import dev.trafficmanager.proxy.metrics.ProxyMetrics;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.resolver.AddressResolverGroup;
+import io.netty.util.concurrent.FastThreadLocal;
+import java.net.InetSocketAddress;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The upstream connection pools: one per upstream and event loop, so a request's upstream
+ * connection lives on the event loop of its client connection and no pool is shared between
+ * threads. Thread-safe: each event loop finds its own pools.
+ *
+ * <pre>
+ * upstream pipeline:  [tls] -> http (HttpClientCodec) -> idle (IdleStateHandler) -> upstream (UpstreamHandler)
+ * </pre>
+ */
+public final class UpstreamPools {
+    private final ProxyConfig.Upstream settings;
+    private final Class<? extends Channel> channelType;
+    private final SslContext ssl;
+    private final AddressResolverGroup<InetSocketAddress> resolver;
+    private final AtomicInteger openConnections = new AtomicInteger();
+    private final AtomicInteger idleConnections = new AtomicInteger();
+    private final FastThreadLocal<Map<String, UpstreamPool>> perLoop = new FastThreadLocal<>() {
+        @Override
+        protected Map<String, UpstreamPool> initialValue() {
+            return new HashMap<>();
+        }
+    };
+
+    public UpstreamPools(ProxyConfig.Upstream settings, Class<? extends Channel> channelType, SslContext ssl,
+                         AddressResolverGroup<InetSocketAddress> resolver, ProxyMetrics metrics) {
+        this.settings = settings;
+        this.channelType = channelType;
+        this.ssl = ssl;
+        this.resolver = resolver;
+        metrics.gauge("tm_upstream_connections_open", "upstream connections open, in use or pooled", openConnections::get);
+        metrics.gauge("tm_upstream_connections_idle", "upstream connections waiting in a pool", idleConnections::get);
+    }
+
+    /** The calling event loop's pool for {@code target}; call only on {@code loop}. */
+    public UpstreamPool pool(EventLoop loop, UpstreamTarget target) {
+        Map<String, UpstreamPool> pools = perLoop.get();
+        UpstreamPool pool = pools.get(target.poolKey());
+        if (pool == null) {
+            pool = create(loop, target);
+            pools.put(target.poolKey(), pool);
+        }
+        return pool;
+    }
+
+    private UpstreamPool create(EventLoop loop, UpstreamTarget target) {
+        Bootstrap bootstrap = new Bootstrap().group(loop).channel(channelType).resolver(resolver)
+                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) settings.connectTimeout().toMillis());
+        UpstreamPool pool = new UpstreamPool(target, bootstrap, settings.maxConnections(), openConnections, idleConnections);
+        bootstrap.handler(new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                ChannelPipeline p = ch.pipeline();
+                if (target.https()) {
+                    p.addLast("tls", ssl.newHandler(ch.alloc(), target.host(), target.port()));
+                }
+                p.addLast("http", new HttpClientCodec(new HttpDecoderConfig()
+                        .setMaxInitialLineLength(8192).setMaxHeaderSize(65536).setMaxChunkSize(65536), false, false));
+                p.addLast("idle", new IdleStateHandler(settings.streamIdleTimeout().toMillis(), 0,
+                        settings.poolIdleTimeout().toMillis(), TimeUnit.MILLISECONDS));
+                p.addLast("upstream", new UpstreamHandler(pool));
+            }
+        });
+        return pool;
+    }
+}

@@ -1,0 +1,75 @@
+package dev.trafficmanager.proxy.upstream;
+
+import java.net.URI;
+import java.util.Locale;
+
+/**
+ * Where a route forwards to, parsed once from its URL when the route enters a cache, so the request
+ * path does no URL parsing. Immutable; equal targets share one connection pool per event loop.
+ */
+public final class UpstreamTarget {
+    private final boolean https;
+    private final String host;
+    private final int port;
+    private final String basePath;
+    private final String hostHeader;
+    private final String poolKey;
+
+    private UpstreamTarget(boolean https, String host, int port, String basePath, String hostHeader) {
+        this.https = https;
+        this.host = host;
+        this.port = port;
+        this.basePath = basePath;
+        this.hostHeader = hostHeader;
+        this.poolKey = (https ? "https://" : "http://") + hostHeader;
+    }
+
+    /** Parses a URL the route model has already validated. */
+    public static UpstreamTarget parse(String url) {
+        URI uri = URI.create(url);
+        boolean https = uri.getScheme().toLowerCase(Locale.ROOT).equals("https");
+        int defaultPort = https ? 443 : 80;
+        int port = uri.getPort() < 0 ? defaultPort : uri.getPort();
+        String host = uri.getHost();
+        String connectHost = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
+        String hostHeader = port == defaultPort ? host : host + ':' + port;
+        String path = uri.getRawPath() == null ? "" : uri.getRawPath();
+        String base = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+        return new UpstreamTarget(https, connectHost, port, base, hostHeader);
+    }
+
+    /**
+     * The request target to send upstream: the URL's path followed by the client's path and query.
+     * {@code requestUri} is in origin form ({@code /path?query}).
+     */
+    public String requestUri(String requestUri) {
+        return basePath.isEmpty() ? requestUri : basePath + requestUri;
+    }
+
+    public boolean https() {
+        return https;
+    }
+
+    public String host() {
+        return host;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    /** The Host header the upstream expects: host, and the port unless it is the scheme's default. */
+    public String hostHeader() {
+        return hostHeader;
+    }
+
+    /** Scheme and authority: the identity of a connection pool. */
+    public String poolKey() {
+        return poolKey;
+    }
+
+    @Override
+    public String toString() {
+        return poolKey + basePath;
+    }
+}
