@@ -1,0 +1,244 @@
+package dev.trafficmanager.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.trafficmanager.testing.LocalStack;
+import dev.trafficmanager.testing.Poll;
+import dev.trafficmanager.testing.TestUpstream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** HTTP/1.1 details of the proxy, on raw sockets: framing, 100-continue, HEAD, 204/304, headers, reuse, retry. */
+@ExtendWith(LocalStack.class)
+class ProxyHttpTest {
+    @TempDir
+    static Path dir;
+    private static SidecarHarness harness;
+    private static TestUpstream upstream;
+    private static Sidecar sidecar;
+
+    @BeforeAll
+    static void start() throws Exception {
+        harness = SidecarHarness.start();
+        upstream = TestUpstream.start("a");
+        sidecar = SidecarHarness.startReady(harness.sidecarEnv(dir.resolve("routes.l1")));
+    }
+
+    @AfterAll
+    static void stop() {
+        sidecar.close();
+        upstream.close();
+        harness.close();
+    }
+
+    /** Creates a route to {@code url} and waits until the sidecar serves it. */
+    private static String route(String url) {
+        String service = "svc-" + UUID.randomUUID().toString().substring(0, 8);
+        harness.put(service, "v1", url);
+        Poll.until(Duration.ofSeconds(2), "route served", () -> harness.get(sidecar, "/", service, "v1").statusCode() != 404);
+        return service;
+    }
+
+    private static Socket connect() throws IOException {
+        Socket socket = new Socket("127.0.0.1", sidecar.port());
+        socket.setSoTimeout(10_000);
+        return socket;
+    }
+
+    private static void send(Socket socket, String text) throws IOException {
+        socket.getOutputStream().write(text.getBytes(StandardCharsets.ISO_8859_1));
+        socket.getOutputStream().flush();
+    }
+
+    /** Reads one response: its head, then a Content-Length or chunked body (none for bodyless). */
+    private static String readResponse(InputStream in, boolean bodyless) throws IOException {
+        String head = ScriptedUpstream.readHead(in);
+        assertThat(head).as("a response").isNotNull();
+        StringBuilder out = new StringBuilder(head);
+        if (bodyless) {
+            return out.toString();
+        }
+        String lower = head.toLowerCase();
+        int cl = lower.indexOf("content-length:");
+        if (cl >= 0) {
+            int length = Integer.parseInt(lower.substring(cl + 15, lower.indexOf("\r\n", cl)).trim());
+            out.append(new String(in.readNBytes(length), StandardCharsets.ISO_8859_1));
+        } else if (lower.contains("transfer-encoding: chunked")) {
+            while (true) {
+                String size = readLine(in);
+                int n = Integer.parseInt(size.trim(), 16);
+                if (n == 0) {
+                    readLine(in);
+                    break;
+                }
+                out.append(new String(in.readNBytes(n), StandardCharsets.ISO_8859_1));
+                readLine(in);
+            }
+        }
+        return out.toString();
+    }
+
+    private static String readLine(InputStream in) throws IOException {
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        for (int b; (b = in.read()) >= 0 && b != '\n'; ) {
+            if (b != '\r') {
+                line.write(b);
+            }
+        }
+        return line.toString(StandardCharsets.ISO_8859_1);
+    }
+
+    private static String sha256(String text) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.ISO_8859_1)));
+    }
+
+    @Test
+    void aChunkedRequestBodyArrivesWhole() throws Exception {
+        String service = route(upstream.url("/"));
+        try (Socket socket = connect()) {
+            send(socket, "POST /sha256 HTTP/1.1\r\nHost: app\r\nx-tm-service: " + service + "\r\nx-tm-version: v1\r\n"
+                    + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n, wide\r\n7\r\n world!\r\n0\r\n\r\n");
+            String response = readResponse(socket.getInputStream(), false);
+            assertThat(response).startsWith("HTTP/1.1 200").contains(sha256("hello, wide world!") + " 18");
+        }
+    }
+
+    @Test
+    void expectContinueIsAnsweredByTheUpstreamBeforeTheBodyIsSent() throws Exception {
+        String service = route(upstream.url("/"));
+        try (Socket socket = connect()) {
+            send(socket, "POST /sha256 HTTP/1.1\r\nHost: app\r\nx-tm-service: " + service + "\r\nx-tm-version: v1\r\n"
+                    + "Expect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+            String interim = ScriptedUpstream.readHead(socket.getInputStream());
+            assertThat(interim).startsWith("HTTP/1.1 100");
+            send(socket, "hello");
+            assertThat(readResponse(socket.getInputStream(), false)).startsWith("HTTP/1.1 200").contains(sha256("hello") + " 5");
+        }
+    }
+
+    @Test
+    void headGetsTheHeadersOnlyAndTheConnectionStaysUsable() throws Exception {
+        String service = route(upstream.url("/"));
+        try (Socket socket = connect()) {
+            String request = " / HTTP/1.1\r\nHost: app\r\nx-tm-service: " + service + "\r\nx-tm-version: v1\r\n\r\n";
+            send(socket, "HEAD" + request);
+            String head = readResponse(socket.getInputStream(), true);
+            assertThat(head).startsWith("HTTP/1.1 200").containsIgnoringCase("x-upstream: a");
+            send(socket, "GET" + request);
+            assertThat(readResponse(socket.getInputStream(), false)).startsWith("HTTP/1.1 200").endsWith("a GET /\n");
+        }
+    }
+
+    @Test
+    void noContentAndNotModifiedPassWithoutBodiesOnOneConnection() throws Exception {
+        try (ScriptedUpstream scripted = new ScriptedUpstream((i, head) -> head.startsWith("GET /204")
+                ? "HTTP/1.1 204 No Content\r\nx-kind: 204\r\n\r\n"
+                : "HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\nContent-Length: 42\r\n\r\n")) {
+            String service = route(scripted.url("/"));
+            try (Socket socket = connect()) {
+                String headers = " HTTP/1.1\r\nHost: app\r\nx-tm-service: " + service + "\r\nx-tm-version: v1\r\n\r\n";
+                send(socket, "GET /204" + headers + "GET /304" + headers); // pipelined
+                assertThat(readResponse(socket.getInputStream(), true)).startsWith("HTTP/1.1 204").contains("x-kind: 204");
+                assertThat(readResponse(socket.getInputStream(), true)).startsWith("HTTP/1.1 304").contains("\"v1\"");
+                send(socket, "GET /204" + headers);
+                assertThat(readResponse(socket.getInputStream(), true)).startsWith("HTTP/1.1 204");
+            }
+        }
+    }
+
+    @Test
+    void hopByHopHeadersAreRemovedAndForwardedHeadersAdded() throws Exception {
+        try (ScriptedUpstream scripted = new ScriptedUpstream((i, head) -> "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+                + "Connection: x-internal\r\nx-internal: secret\r\nKeep-Alive: timeout=5\r\nx-kept: yes\r\n\r\nok")) {
+            String service = route(scripted.url("/base"));
+            scripted.requestHeads.clear();
+            try (Socket socket = connect()) {
+                send(socket, "GET /p?q=1 HTTP/1.1\r\nHost: app.local\r\nx-tm-service: " + service + "\r\nx-tm-version: v1\r\n"
+                        + "Connection: keep-alive, x-drop-me\r\nx-drop-me: 1\r\nKeep-Alive: timeout=9\r\n"
+                        + "Proxy-Authorization: Basic Zm9v\r\nTE: trailers\r\nx-forwarded-for: 10.0.0.7\r\nx-custom: kept\r\n\r\n");
+                String response = readResponse(socket.getInputStream(), false).toLowerCase();
+                assertThat(response).contains("x-kept: yes").doesNotContain("x-internal").doesNotContain("keep-alive: timeout");
+            }
+            String seen = scripted.requestHeads.get(0).toLowerCase();
+            assertThat(seen).startsWith("get /base/p?q=1 http/1.1")
+                    .contains("host: 127.0.0.1:").contains("x-forwarded-host: app.local")
+                    .contains("x-forwarded-for: 10.0.0.7, 127.0.0.1").contains("x-forwarded-proto: http")
+                    .contains("x-custom: kept")
+                    .doesNotContain("x-drop-me").doesNotContain("keep-alive: timeout").doesNotContain("proxy-authorization")
+                    .doesNotContain("te: trailers");
+        }
+    }
+
+    @Test
+    void oversizedHeadersGet431AndAnOverlongRequestLine414() throws Exception {
+        try (Socket socket = connect()) {
+            send(socket, "GET / HTTP/1.1\r\nHost: app\r\nx-big: " + "a".repeat(20_000) + "\r\n\r\n");
+            String response = readResponse(socket.getInputStream(), false);
+            assertThat(response).startsWith("HTTP/1.1 431").contains("\"error\":\"headers_too_large\"");
+        }
+        try (Socket socket = connect()) {
+            send(socket, "GET /" + "a".repeat(10_000) + " HTTP/1.1\r\nHost: app\r\n\r\n");
+            assertThat(readResponse(socket.getInputStream(), false)).startsWith("HTTP/1.1 414");
+        }
+    }
+
+    @Test
+    void upstreamConnectionsAreReusedAcrossRequests() throws Exception {
+        try (ScriptedUpstream scripted = new ScriptedUpstream((i, head) -> "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")) {
+            String service = route(scripted.url("/"));
+            int before = scripted.connections.get();
+            for (int i = 0; i < 20; i++) {
+                assertThat(harness.get(sidecar, "/", service, "v1").statusCode()).isEqualTo(200);
+            }
+            // One connection per event loop at most, whichever loop each client connection landed on.
+            assertThat(scripted.connections.get() - before).isLessThanOrEqualTo(2);
+        }
+    }
+
+    @Test
+    void aReusedConnectionClosedByTheUpstreamIsRetriedOnceOnAFreshOne() throws Exception {
+        // Each connection answers its first request and closes on the second: the keep-alive race.
+        try (ScriptedUpstream scripted = new ScriptedUpstream((i, head) -> i == 0
+                ? "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok" : null)) {
+            String service = route(scripted.url("/"));
+            double retries = sidecar.metrics().upstreamRetries().count();
+            try (Socket socket = connect()) {
+                String get = "GET / HTTP/1.1\r\nHost: app\r\nx-tm-service: " + service + "\r\nx-tm-version: v1\r\n\r\n";
+                for (int i = 0; i < 3; i++) {
+                    send(socket, get);
+                    assertThat(readResponse(socket.getInputStream(), false)).startsWith("HTTP/1.1 200").endsWith("ok");
+                }
+                assertThat(sidecar.metrics().upstreamRetries().count() - retries).isEqualTo(2.0);
+
+                send(socket, "POST / HTTP/1.1\r\nHost: app\r\nx-tm-service: " + service + "\r\nx-tm-version: v1\r\n"
+                        + "Content-Length: 4\r\n\r\nbody");
+                assertThat(readResponse(socket.getInputStream(), false))
+                        .startsWith("HTTP/1.1 502").contains("\"error\":\"upstream_unreachable\"");
+            }
+        }
+    }
+
+    @Test
+    void aMalformedRequestGets400AndTheConnectionCloses() throws Exception {
+        try (Socket socket = connect()) {
+            send(socket, "GET / HTTP/1.1\r\nHost: app\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!");
+            InputStream in = socket.getInputStream();
+            assertThat(readResponse(in, false)).startsWith("HTTP/1.1 400").contains("\"error\":\"bad_request\"");
+            assertThat(in.read()).isEqualTo(-1);
+        }
+    }
+}

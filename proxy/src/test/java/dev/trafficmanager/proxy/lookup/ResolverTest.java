@@ -1,0 +1,174 @@
+package dev.trafficmanager.proxy.lookup;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.trafficmanager.proxy.ProxyConfig;
+import dev.trafficmanager.proxy.metrics.ProxyMetrics;
+import dev.trafficmanager.proxy.metrics.ProxyMetrics.Result;
+import dev.trafficmanager.proxy.metrics.ProxyMetrics.Tier;
+import dev.trafficmanager.route.RouteEvent;
+import dev.trafficmanager.route.RouteEventType;
+import dev.trafficmanager.route.RouteKey;
+import dev.trafficmanager.testing.Poll;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Freshness rules of the resolver with a real L1 file, fake Redis and PostgreSQL tiers behind the
+ * project's own interfaces, and a hand-driven clock: no sleeping through TTLs.
+ */
+class ResolverTest {
+    private static final String KEY = "team/pay/prod/v1";
+    private static final ProxyConfig.Lookup SETTINGS = new ProxyConfig.Lookup(
+            Duration.ofMillis(500), Duration.ofSeconds(60), Duration.ofSeconds(10), 80);
+
+    @TempDir
+    Path dir;
+    private final AtomicLong now = new AtomicLong(1_000_000);
+    private final FakeSource postgres = new FakeSource();
+    private final ProxyMetrics metrics = new ProxyMetrics();
+    private L1Store l1;
+    private Resolver resolver;
+    private final RouteKeyProbe probe = new RouteKeyProbe().set("team", "pay", "prod", "v1");
+
+    /** PostgreSQL as a test drives it: the route it holds, or a failure. */
+    private final class FakeSource implements RouteSource {
+        volatile String url = "http://a:8080/";
+        volatile long revision = 1;
+        volatile boolean down;
+        final AtomicInteger queries = new AtomicInteger();
+
+        @Override
+        public CompletionStage<RouteEntry> fetch(String key) {
+            queries.incrementAndGet();
+            if (down) {
+                return CompletableFuture.failedFuture(new IllegalStateException("down"));
+            }
+            return CompletableFuture.completedFuture(url == null ? RouteEntry.absent(key, now.get())
+                    : RouteEntry.found(key, url, true, revision, now.get()));
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    @BeforeEach
+    void open() {
+        l1 = L1Store.open(dir.resolve("l1"), 1000);
+        resolver = new Resolver(l1, 100, RouteCache.NONE, postgres, SETTINGS, metrics, now::get);
+    }
+
+    @AfterEach
+    void close() {
+        resolver.close();
+        l1.close();
+    }
+
+    private RouteEntry resolveNow() throws Exception {
+        RouteEntry cached = resolver.cached(probe);
+        return cached != null ? cached : resolver.resolve(KEY).get().entry();
+    }
+
+    @Test
+    void aFreshEntryIsServedFromTheNearCacheWithoutAskingPostgres() throws Exception {
+        assertThat(resolveNow().url()).isEqualTo("http://a:8080/");
+        assertThat(postgres.queries).hasValue(1);
+        now.addAndGet(10_000);
+        assertThat(resolver.cached(probe)).isNotNull();
+        assertThat(postgres.queries).hasValue(1);
+        assertThat(metrics.lookups(Tier.NEAR, Result.HIT)).isEqualTo(1.0);
+    }
+
+    @Test
+    void anEntryPastEightyPercentOfItsTtlIsServedAndRefreshedInTheBackground() throws Exception {
+        resolveNow();
+        postgres.url = "http://b:8080/";
+        postgres.revision = 2;
+        now.addAndGet(50_000); // 50 s of 60: refresh ahead
+        assertThat(resolver.cached(probe).url()).isEqualTo("http://a:8080/");
+        Poll.until(Duration.ofSeconds(2), "refreshed", () -> resolver.cached(probe).url().equals("http://b:8080/"));
+        assertThat(postgres.queries).hasValue(2);
+    }
+
+    @Test
+    void anExpiredEntryIsReconfirmedBeforeUseSoAChangeIsSeenWithinTheTtl() throws Exception {
+        resolveNow();
+        postgres.url = "http://b:8080/";
+        postgres.revision = 2;
+        now.addAndGet(60_001);
+        assertThat(resolver.cached(probe)).isNull();
+        assertThat(resolver.resolve(KEY).get().entry().url()).isEqualTo("http://b:8080/");
+    }
+
+    @Test
+    void anUnknownRouteIsCachedForTheNegativeTtlOnly() throws Exception {
+        postgres.url = null;
+        assertThat(resolveNow().exists()).isFalse();
+        now.addAndGet(7_000);
+        assertThat(resolver.cached(probe).exists()).isFalse();
+        assertThat(postgres.queries).hasValue(1);
+        postgres.url = "http://a:8080/";
+        now.addAndGet(3_001); // past 10 s
+        assertThat(resolver.cached(probe)).isNull();
+        assertThat(resolver.resolve(KEY).get().entry().active()).isTrue();
+    }
+
+    @Test
+    void whenNoTierAnswersTheLastKnownEntryIsServedStaleAndCounted() throws Exception {
+        resolveNow();
+        postgres.down = true;
+        now.addAndGet(120_000);
+        assertThat(resolver.cached(probe)).isNull();
+        Resolver.Resolution stale = resolver.resolve(KEY).get();
+        assertThat(stale.stale()).isTrue();
+        assertThat(stale.entry().url()).isEqualTo("http://a:8080/");
+        // Having seen every tier fail, the resolver no longer makes requests wait for them.
+        assertThat(resolver.cached(probe)).isNotNull();
+        assertThat(metrics.staleServes().count()).isEqualTo(2.0);
+    }
+
+    @Test
+    void anUnknownKeyFailsWhenNoTierAnswers() {
+        postgres.down = true;
+        assertThatThrownBy(() -> resolver.resolve(KEY).get())
+                .isInstanceOf(ExecutionException.class).hasCauseInstanceOf(Resolver.LookupUnavailableException.class);
+    }
+
+    @Test
+    void anOlderEventNeverOverwritesANewerOne() throws Exception {
+        RouteKey key = RouteKey.parse(KEY);
+        resolver.applyEvent(new RouteEvent(RouteEventType.UPDATED, key, "http://new:1/", true, 5, 0));
+        long sequence = resolver.applyEvent(new RouteEvent(RouteEventType.UPDATED, key, "http://old:1/", true, 4, 0));
+        Poll.until(Duration.ofSeconds(2), "events applied", () -> resolver.eventsDone() >= sequence);
+        assertThat(resolver.cached(probe).url()).isEqualTo("http://new:1/");
+        assertThat(l1.get(KEY, KEY).revision()).isEqualTo(5);
+        assertThat(metrics.eventsIgnored().count()).isEqualTo(1.0);
+        assertThat(postgres.queries).hasValue(0);
+    }
+
+    @Test
+    void l1SurvivesReopeningTheFile() {
+        RouteEntry entry = RouteEntry.found(KEY, "http://a:1/x", true, 3, 42);
+        assertThat(l1.apply(entry)).isTrue();
+        assertThat(l1.apply(RouteEntry.found(KEY, "http://a:1/old", true, 2, 99))).isFalse();
+        l1.close();
+        l1 = L1Store.open(dir.resolve("l1"), 1000);
+        RouteEntry reopened = l1.get(probe, KEY);
+        assertThat(reopened.url()).isEqualTo("http://a:1/x");
+        assertThat(reopened.revision()).isEqualTo(3);
+        assertThat(reopened.fetchedAtMillis()).isEqualTo(42);
+        resolver.close();
+        resolver = new Resolver(l1, 100, RouteCache.NONE, postgres, SETTINGS, metrics, now::get);
+    }
+}
