@@ -58,11 +58,18 @@ wait_http() {
   done
 }
 
-# start_java NAME JAR: starts a server jar in the background, logs under .tm/log, pid in .tm/run.
+# The JVM flags Chronicle Map needs on Java 17 (the sidecar opens its L1 file with it); the parent
+# pom passes the same ones to tests and benchmarks.
+CHRONICLE_FLAGS=(--add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.lang.reflect=ALL-UNNAMED
+  --add-exports=java.base/sun.nio.ch=ALL-UNNAMED --add-exports=jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED
+  --add-exports=java.base/jdk.internal.ref=ALL-UNNAMED -Dchronicle.analytics.disable=true -Dchronicle.announcer.disable=true)
+
+# start_java NAME JAVA_ARGS...: starts a JVM in the background, logs under .tm/log, pid in .tm/run.
 start_java() {
-  local name="$1" jar="$2"
+  local name="$1"
+  shift
   mkdir -p "$TM_HOME/log" "$TM_HOME/run"
-  java ${JAVA_OPTS:-} -jar "$jar" >"$TM_HOME/log/$name.log" 2>&1 &
+  java ${JAVA_OPTS:-} "$@" >"$TM_HOME/log/$name.log" 2>&1 &
   echo $! >"$TM_HOME/run/$name.pid"
   log "$name started (pid $!, log .tm/log/$name.log)"
 }
@@ -89,5 +96,5 @@ stop_java() {
 }
 
 jar_of() {
-  ls "$ROOT/$1"/target/"$1"-*.jar 2>/dev/null | grep -v -e sources -e javadoc | head -n 1
+  ls "$ROOT/$1"/target/"$1"-*.jar 2>/dev/null | grep -v -e sources -e javadoc -e tests | head -n 1
 }

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# make run: the local stack, the control API and the sidecar, a demo tenant with routes, and example
-# calls. Runs in the foreground; Ctrl-C (or SIGTERM) stops everything it started.
+# make run: the local stack, the control API, the sidecar and two demo upstreams, a demo tenant
+# with routes for v1 and v2, and example calls. Runs in the foreground; Ctrl-C (or SIGTERM) stops
+# everything it started.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 API_PORT="${TM_API_PORT:-8081}"
+PROXY_PORT="${TM_PROXY_PORT:-15001}"
 ADMIN_PORT="${TM_PROXY_ADMIN_PORT:-15000}"
 API="http://127.0.0.1:$API_PORT"
+PROXY="http://127.0.0.1:$PROXY_PORT"
+ADMIN="http://127.0.0.1:$ADMIN_PORT"
+DEMO_PORTS=(18081 18082)
 
 before="$(services_up)"
 cleanup() {
@@ -14,6 +19,8 @@ cleanup() {
   log "stopping"
   stop_java proxy
   stop_java control-api
+  stop_java demo-v1
+  stop_java demo-v2
   stop_services_not_in "$before"
 }
 trap cleanup EXIT
@@ -23,14 +30,21 @@ ensure_tools
 build_jars
 bash "$ROOT/dev/stack.sh" up
 eval "$(bash "$ROOT/dev/stack.sh" env)"
-export TM_DB_URL TM_DB_USER TM_DB_PASSWORD TM_KAFKA_BOOTSTRAP
+export TM_DB_URL TM_DB_USER TM_DB_PASSWORD TM_KAFKA_BOOTSTRAP TM_REDIS_URL
 export TM_ADMIN_TOKEN="$(admin_token)"
-export TM_API_PORT="$API_PORT" TM_PROXY_ADMIN_PORT="$ADMIN_PORT"
+export TM_API_PORT="$API_PORT" TM_PROXY_PORT="$PROXY_PORT" TM_PROXY_ADMIN_PORT="$ADMIN_PORT"
+# The sidecar of a pod of the demo tenant's "prod" environment: requests name only the service
+# and version. Its L1 file lives under .tm/, so a restart of make run routes at once.
+export TM_TENANT="${TM_TENANT:-demo}" TM_ENV="${TM_ENV:-prod}" TM_L1_FILE="${TM_L1_FILE:-$TM_HOME/sidecar/routes.l1}"
 
-start_java control-api "$(jar_of control-api)"
-start_java proxy "$(jar_of proxy)"
+upstream_jar="$(jar_of test-support)"
+start_java demo-v1 -cp "$upstream_jar" dev.trafficmanager.testing.TestUpstream "${DEMO_PORTS[0]}" hello-v1
+start_java demo-v2 -cp "$upstream_jar" dev.trafficmanager.testing.TestUpstream "${DEMO_PORTS[1]}" hello-v2
+start_java control-api -jar "$(jar_of control-api)"
 wait_http "$API/healthz" 90 || { tail -n 30 "$TM_HOME/log/control-api.log"; exit 1; }
-wait_http "http://127.0.0.1:$ADMIN_PORT/healthz" 30 || { tail -n 30 "$TM_HOME/log/proxy.log"; exit 1; }
+# The control API creates the topic the sidecar reads; start the sidecar once it answers.
+start_java proxy -Xmx256m "${CHRONICLE_FLAGS[@]}" -jar "$(jar_of proxy)"
+wait_http "$ADMIN/readyz" 90 || { tail -n 30 "$TM_HOME/log/proxy.log"; exit 1; }
 
 # The demo tenant's token is shown once at creation: keep it under .tm/ for later runs.
 DEMO_TOKEN_FILE="$TM_HOME/demo-token"
@@ -41,32 +55,38 @@ if [[ "$status" == 201 ]]; then
 fi
 rm -f "$TM_HOME/demo-tenant.json"
 DEMO_TOKEN="$(cat "$DEMO_TOKEN_FILE" 2>/dev/null || echo "$TM_ADMIN_TOKEN")"
-for v in v1 v2; do
-  curl -sS -o /dev/null -X PUT "$API/v1/routes/demo/hello/prod/$v" -H "Authorization: Bearer $DEMO_TOKEN" \
-    -d "{\"url\":\"http://127.0.0.1:1808${v#v}/hello-$v\"}"
+for v in 1 2; do
+  curl -sS -o /dev/null -X PUT "$API/v1/routes/demo/hello/prod/v$v" -H "Authorization: Bearer $DEMO_TOKEN" \
+    -d "{\"url\":\"http://127.0.0.1:${DEMO_PORTS[$((v - 1))]}/hello-v$v\"}"
+  curl -sS -o /dev/null -X POST "$API/v1/routes/demo/hello/prod/v$v/activate" -H "Authorization: Bearer $DEMO_TOKEN"
 done
 
 cat <<MSG
 
 Traffic Manager is running.
   control API   $API        (log: .tm/log/control-api.log)
-  sidecar admin http://127.0.0.1:$ADMIN_PORT   (log: .tm/log/proxy.log; the proxy port joins with the sidecar issue)
-  PostgreSQL $TM_DB_URL   Kafka $TM_KAFKA_BOOTSTRAP
-  admin token   $TM_ADMIN_TOKEN   (also in .tm/admin-token)
-  demo tenant   demo, token in .tm/demo-token
+  sidecar       $PROXY      (log: .tm/log/proxy.log; tenant demo, env prod by default)
+  sidecar admin $ADMIN      (/healthz /readyz /metrics /admin/routes /admin/resolve)
+  upstreams     hello-v1 http://127.0.0.1:${DEMO_PORTS[0]}   hello-v2 http://127.0.0.1:${DEMO_PORTS[1]}
+  admin token   $TM_ADMIN_TOKEN   (also in .tm/admin-token); demo tenant token in .tm/demo-token
 
-Try:
-  export ADMIN=\$(cat .tm/admin-token)
-  curl -s -X POST $API/v1/tenants -H "Authorization: Bearer \$ADMIN" -d '{"name":"team-a"}'
-      # 201 {"name":"team-a","token":"tm_..."}: the token is shown this once; export TOKEN_A=...
-  curl -s -X PUT $API/v1/routes/team-a/payments/prod/v1 -H "Authorization: Bearer \$TOKEN_A" \\
-       -d '{"url":"http://payments-v1:8080/api"}'                       # 201, revision 1
-  curl -s -X PUT $API/v1/routes/team-a/payments/prod/v1 -H "Authorization: Bearer \$TOKEN_A" \\
-       -d '{"url":"http://payments-v1:8080/api"}'                       # 200, still revision 1
-  curl -s -X POST $API/v1/routes/team-a/payments/prod/v1/deactivate -H "Authorization: Bearer \$TOKEN_A"
-  curl -s $API/v1/routes/team-a/payments/prod/v1/history -H "Authorization: Bearer \$TOKEN_A"
-  curl -s "$API/v1/routes/demo?limit=10" -H "Authorization: Bearer \$(cat .tm/demo-token)"
-  bash dev/events.sh                                                      # the events on tm.route-events, key = route key
+Try, in another terminal at the repository root:
+  export TOKEN=\$(cat .tm/demo-token)
+  # routing by header: the same request, two versions, two upstreams
+  curl -s $PROXY/greet?name=ada -H 'x-tm-service: hello' -H 'x-tm-version: v1'    # hello-v1 GET /hello-v1/greet?name=ada
+  curl -s $PROXY/greet?name=ada -H 'x-tm-service: hello' -H 'x-tm-version: v2'    # hello-v2 GET /hello-v2/greet?name=ada
+  # a route change reaches the sidecar through Kafka in well under a second
+  curl -s -X PUT $API/v1/routes/demo/hello/prod/v1 -H "Authorization: Bearer \$TOKEN" \\
+       -d '{"url":"http://127.0.0.1:${DEMO_PORTS[1]}/moved"}'
+  curl -s $PROXY/greet -H 'x-tm-service: hello' -H 'x-tm-version: v1'             # hello-v2 GET /moved/greet
+  # deactivation: 404 route_not_found at once; activate brings it back
+  curl -s -X POST $API/v1/routes/demo/hello/prod/v2/deactivate -H "Authorization: Bearer \$TOKEN"
+  curl -s $PROXY/ -H 'x-tm-service: hello' -H 'x-tm-version: v2'                  # {"error":"route_not_found",...}
+  curl -s -X POST $API/v1/routes/demo/hello/prod/v2/activate -H "Authorization: Bearer \$TOKEN"
+  # what the sidecar knows, and from which tier
+  curl -s "$ADMIN/admin/resolve?service=hello&version=v1"
+  curl -s $ADMIN/metrics | grep -E '^tm_(proxy_requests|route_lookups|kafka_lag)'
+  bash dev/events.sh                                                                 # the events on tm.route-events
 
 Ctrl-C stops everything this command started.
 MSG

@@ -20,7 +20,7 @@ bash "$ROOT/dev/stack.sh" up
 eval "$(bash "$ROOT/dev/stack.sh" env)"
 export TM_DB_URL TM_DB_USER TM_DB_PASSWORD TM_KAFKA_BOOTSTRAP
 export TM_ADMIN_TOKEN="$(admin_token)" TM_API_PORT="$PORT" TM_API_BIND=127.0.0.1
-start_java bench-control-api "$(jar_of control-api)"
+start_java bench-control-api -jar "$(jar_of control-api)"
 wait_http "http://127.0.0.1:$PORT/healthz" 90
 
 export TM_BENCH_TENANT="bench-$(date +%s)"

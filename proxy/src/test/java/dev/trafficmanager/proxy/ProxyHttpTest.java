@@ -11,6 +11,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -222,7 +223,9 @@ class ProxyHttpTest {
                     send(socket, get);
                     assertThat(readResponse(socket.getInputStream(), false)).startsWith("HTTP/1.1 200").endsWith("ok");
                 }
-                assertThat(sidecar.metrics().upstreamRetries().count() - retries).isEqualTo(2.0);
+                // Each GET after the first on a pooled connection meets the race; the route check above
+                // may have warmed the other event loop's pool, so two or three of them were retried.
+                assertThat(sidecar.metrics().upstreamRetries().count() - retries).isBetween(2.0, 3.0);
 
                 send(socket, "POST / HTTP/1.1\r\nHost: app\r\nx-tm-service: " + service + "\r\nx-tm-version: v1\r\n"
                         + "Content-Length: 4\r\n\r\nbody");
@@ -239,6 +242,62 @@ class ProxyHttpTest {
             InputStream in = socket.getInputStream();
             assertThat(readResponse(in, false)).startsWith("HTTP/1.1 400").contains("\"error\":\"bad_request\"");
             assertThat(in.read()).isEqualTo(-1);
+        }
+    }
+
+    @Test
+    void pipelinedRequestsWithBodiesEachGetTheirOwnBody() throws Exception {
+        String service = route(upstream.url("/"));
+        try (Socket socket = connect()) {
+            String head = "POST /sha256 HTTP/1.1\r\nHost: app\r\nx-tm-service: " + service + "\r\nx-tm-version: v1\r\n";
+            send(socket, head + "Content-Length: 3\r\n\r\none" + head + "Content-Length: 5\r\n\r\nthree"
+                    + head + "Transfer-Encoding: chunked\r\n\r\n3\r\ntwo\r\n0\r\n\r\n");
+            InputStream in = socket.getInputStream();
+            assertThat(readResponse(in, false)).contains(sha256("one") + " 3");
+            assertThat(readResponse(in, false)).contains(sha256("three") + " 5");
+            assertThat(readResponse(in, false)).contains(sha256("two") + " 3");
+        }
+    }
+
+    @Test
+    void aConnectionHeaderCannotStripTheBodysLength() throws Exception {
+        try (ScriptedUpstream scripted = new ScriptedUpstream((i, head) -> "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")) {
+            String service = route(scripted.url("/"));
+            scripted.requestHeads.clear();
+            String smuggled = "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n";
+            try (Socket socket = connect()) {
+                send(socket, "POST / HTTP/1.1\r\nHost: app\r\nx-tm-service: " + service + "\r\nx-tm-version: v1\r\n"
+                        + "Connection: content-length\r\nContent-Length: " + smuggled.length() + "\r\n\r\n" + smuggled);
+                assertThat(readResponse(socket.getInputStream(), false)).startsWith("HTTP/1.1 200");
+            }
+            assertThat(scripted.requestHeads).hasSize(1);
+            assertThat(scripted.requestHeads.get(0).toLowerCase()).contains("content-length: " + smuggled.length());
+        }
+    }
+
+    @Test
+    void anInvalidUpstreamResponseIs502AndItsConnectionIsNotReused() throws Exception {
+        try (ScriptedUpstream scripted = new ScriptedUpstream((i, head) -> head.startsWith("GET /bad")
+                ? "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nnot a chunk\r\n"
+                : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")) {
+            String service = route(scripted.url("/"));
+            try (Socket socket = connect()) {
+                send(socket, "GET /bad HTTP/1.1\r\nHost: app\r\nx-tm-service: " + service + "\r\nx-tm-version: v1\r\n\r\n");
+                // The 200 head may already be on its way, so the client learns of the broken body from
+                // the connection closing: never from a clean end of the body.
+                String received = new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+                assertThat(received).doesNotContain("not a chunk").doesNotEndWith("0\r\n\r\n");
+            }
+            for (int i = 0; i < 3; i++) {
+                assertThat(harness.get(sidecar, "/good", service, "v1").body()).isEqualTo("ok");
+            }
+        }
+        try (ScriptedUpstream garbage = new ScriptedUpstream((i, head) -> "NOT HTTP AT ALL\r\n\r\n")) {
+            String service = "svc-" + UUID.randomUUID().toString().substring(0, 8);
+            harness.put(service, "v1", garbage.url("/"));
+            Poll.until(Duration.ofSeconds(2), "route served", () -> harness.get(sidecar, "/", service, "v1").statusCode() != 404);
+            HttpResponse<String> response = harness.get(sidecar, "/", service, "v1");
+            assertThat(response.statusCode()).as(response.body()).isEqualTo(502);
         }
     }
 }

@@ -61,9 +61,10 @@ public final class L1Store implements AutoCloseable {
 
     /**
      * Stores {@code entry} unless the stored one supersedes it (an older revision never overwrites
-     * a newer one), atomically across processes. Returns whether it was stored.
+     * a newer one), atomically across processes. Returns whether it was stored. Only the writer
+     * thread (and benchmarks) call it: it may wait for a lock another process holds.
      */
-    boolean apply(RouteEntry entry) {
+    public boolean apply(RouteEntry entry) {
         try (ExternalMapQueryContext<CharSequence, byte[], ?> context = map.queryContext(entry.key())) {
             context.updateLock().lock();
             MapEntry<CharSequence, byte[]> present = context.entry();

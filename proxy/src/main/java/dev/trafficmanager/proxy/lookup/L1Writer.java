@@ -93,19 +93,23 @@ final class L1Writer implements AutoCloseable {
 
     private void apply(Write write) {
         RouteEntry entry = write.entry();
+        boolean stored = false;
+        RouteEntry newest = entry;
         try {
-            boolean stored = l1.apply(entry);
-            near.offer(entry);
-            if (write.event()) {
-                (stored ? metrics.eventsApplied() : metrics.eventsIgnored()).increment();
-                onEventApplied.accept(entry.key());
+            stored = l1.apply(entry);
+            if (!stored) {
+                RouteEntry inL1 = l1.get(entry.key(), entry.key());
+                newest = inL1 != null ? inL1 : entry;
             }
         } catch (RuntimeException e) {
+            // A full or broken L1 must not lose the event: the near cache and Redis still learn it.
             log.error("cannot write route {} to L1", entry.key(), e);
-        } finally {
-            if (write.event()) {
-                eventsDone.incrementAndGet();
-            }
+        }
+        near.offer(newest);
+        if (write.event()) {
+            (stored ? metrics.eventsApplied() : metrics.eventsIgnored()).increment();
+            onEventApplied.accept(entry.key());
+            eventsDone.incrementAndGet();
         }
     }
 

@@ -241,8 +241,16 @@ public final class Resolver implements AutoCloseable {
         return age >= (entry.active() ? positiveRefreshAt : negativeRefreshAt);
     }
 
-    /** Puts a looked-up entry in the near cache now and in L1 through the writer. */
+    /**
+     * Puts a looked-up entry in the near cache now and in L1 through the writer, unless L1 already
+     * holds a newer revision (an event overtook the lookup): then that one is used.
+     */
     private RouteEntry store(RouteEntry entry) {
+        RouteEntry inL1 = l1.get(entry.key(), entry.key());
+        if (inL1 != null && inL1.supersedes(entry) && inL1.revision() > entry.revision()) {
+            near.offer(inL1);
+            return inL1;
+        }
         near.offer(entry);
         writer.fill(entry);
         RouteEntry winner = near.get(entry.key());

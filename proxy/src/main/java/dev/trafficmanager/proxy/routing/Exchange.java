@@ -154,8 +154,7 @@ final class Exchange implements ResponseListener {
         if (!requestComplete) {
             ctx.read();
         }
-        responseTimer = ctx.executor().schedule(this::responseTimedOut,
-                services.upstream().responseTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        armResponseTimer();
         channel.read();
     }
 
@@ -175,8 +174,15 @@ final class Exchange implements ResponseListener {
         write.addListener(f -> {
             if (!f.isSuccess()) {
                 channel.close();
-            } else if (!requestComplete && !done) {
-                ctx.read();
+            } else if (!done) {
+                // The response timeout counts from the last progress of the request, so a long upload
+                // is not cut off while an upstream that stops reading it still is.
+                if (!responseStarted) {
+                    armResponseTimer();
+                }
+                if (!requestComplete) {
+                    ctx.read();
+                }
             }
         });
     }
@@ -185,6 +191,21 @@ final class Exchange implements ResponseListener {
     public void upstreamResponse(HttpObject msg) {
         if (done) {
             ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (msg.decoderResult().isFailure()) {
+            // Broken framing, an oversized head or garbage: the connection is unusable and what was
+            // forwarded cannot be trusted.
+            Throwable cause = msg.decoderResult().cause();
+            ReferenceCountUtil.release(msg);
+            pool.release(upstream, false);
+            upstream = null;
+            if (responseStarted) {
+                abort();
+            } else {
+                fail(HttpResponseStatus.BAD_GATEWAY, "upstream_unreachable",
+                        "upstream " + target + " sent an invalid response: " + describe(cause));
+            }
             return;
         }
         if (msg instanceof HttpResponse response) {
@@ -332,6 +353,12 @@ final class Exchange implements ResponseListener {
             pool.release(upstream, false);
             upstream = null;
         }
+    }
+
+    private void armResponseTimer() {
+        cancelTimer();
+        responseTimer = ctx.executor().schedule(this::responseTimedOut,
+                services.upstream().responseTimeout().toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private void cancelTimer() {

@@ -105,7 +105,10 @@ final class Forwarding {
         if (connection != null) {
             for (String token : connection.split(",")) {
                 String name = token.trim();
-                if (!name.isEmpty()) {
+                // Framing and Host are never hop-by-hop: a Connection header naming them would
+                // let a client strip the body's length and smuggle a second request upstream.
+                if (!name.isEmpty() && !name.equalsIgnoreCase("content-length")
+                        && !name.equalsIgnoreCase("transfer-encoding") && !name.equalsIgnoreCase("host")) {
                     headers.remove(name);
                 }
             }

@@ -57,15 +57,19 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        dispatch(msg);
+        if (exchange == null && !closing) {
+            ctx.read();
+        }
+    }
+
+    private void dispatch(Object msg) {
         if (closing) {
             ReferenceCountUtil.release(msg);
         } else if (exchange != null) {
             exchange.fromClient(msg);
         } else {
             handle(msg);
-            if (exchange == null && !closing) {
-                ctx.read();
-            }
         }
     }
 
@@ -143,9 +147,13 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         keepAlive = true;
+        // Messages read ahead belong to the next requests: the first starts an exchange, its body
+        // parts go to that exchange, and whatever follows its end is queued again by it.
+        ArrayDeque<Object> ahead = new ArrayDeque<>(queued);
+        queued.clear();
         Object msg;
-        while (exchange == null && !closing && (msg = queued.poll()) != null) {
-            handle(msg);
+        while ((msg = ahead.poll()) != null) {
+            dispatch(msg);
         }
         if (exchange == null && !closing) {
             ctx.read();

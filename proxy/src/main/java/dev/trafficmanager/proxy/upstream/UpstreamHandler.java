@@ -66,12 +66,9 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** Closes; channelInactive then updates the pool's count and tells the exchange, in that order. */
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        ResponseListener current = detach(ctx.channel());
         ctx.close();
-        if (current != null) {
-            current.upstreamClosed(cause);
-        }
     }
 }

@@ -158,6 +158,16 @@ class ResolverTest {
     }
 
     @Test
+    void replayingOldEventsOverANewerL1NeverPutsTheOlderRevisionInTheNearCache() throws Exception {
+        l1.apply(RouteEntry.found(KEY, "http://seven:1/", true, 7, now.get()));
+        RouteKey key = RouteKey.parse(KEY);
+        long sequence = resolver.applyEvent(new RouteEvent(RouteEventType.CREATED, key, "http://three:1/", true, 3, 0));
+        Poll.until(Duration.ofSeconds(2), "event applied", () -> resolver.eventsDone() >= sequence);
+        assertThat(resolver.cached(probe).revision()).isEqualTo(7);
+        assertThat(metrics.lookups(Tier.NEAR, Result.HIT)).isEqualTo(1.0);
+    }
+
+    @Test
     void l1SurvivesReopeningTheFile() {
         RouteEntry entry = RouteEntry.found(KEY, "http://a:1/x", true, 3, 42);
         assertThat(l1.apply(entry)).isTrue();
