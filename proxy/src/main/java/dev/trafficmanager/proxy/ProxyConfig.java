@@ -61,9 +61,11 @@ public record ProxyConfig(String bind, int port, String adminBind, int adminPort
      *                        long is closed; keep it below the upstreams' keep-alive timeout (Node.js
      *                        closes idle connections after 5 s) so we never reuse one they are closing
      * @param maxConnections  TM_UPSTREAM_MAX_CONNECTIONS, default 1024 per upstream and event loop
+     * @param caFile          TM_UPSTREAM_CA_FILE, default none: PEM certificates that https upstreams
+     *                        are verified against instead of the JDK's trust store
      */
     public record Upstream(Duration connectTimeout, Duration responseTimeout, Duration streamIdleTimeout,
-                           Duration poolIdleTimeout, int maxConnections) {
+                           Duration poolIdleTimeout, int maxConnections, String caFile) {
     }
 
     /**
@@ -91,7 +93,8 @@ public record ProxyConfig(String bind, int port, String adminBind, int adminPort
                 s.millis("TM_UPSTREAM_RESPONSE_TIMEOUT_MS", 15000, 1),
                 s.millis("TM_UPSTREAM_IDLE_TIMEOUT_MS", 60000, 1),
                 s.millis("TM_UPSTREAM_POOL_IDLE_MS", 4000, 100),
-                s.integer("TM_UPSTREAM_MAX_CONNECTIONS", 1024, 1, 1 << 20));
+                s.integer("TM_UPSTREAM_MAX_CONNECTIONS", 1024, 1, 1 << 20),
+                s.string("TM_UPSTREAM_CA_FILE", null));
         Lookup lookup = new Lookup(
                 s.millis("TM_LOOKUP_TIMEOUT_MS", 1000, 10),
                 s.millis("TM_ROUTE_TTL_MS", 60000, 1000),

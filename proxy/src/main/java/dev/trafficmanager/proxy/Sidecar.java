@@ -66,7 +66,11 @@ public final class Sidecar implements AutoCloseable {
         dns = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
                 .datagramChannelType(transport.datagramChannel())
                 .socketChannelType(transport.socketChannel()));
-        SslContext ssl = SslContextBuilder.forClient().endpointIdentificationAlgorithm("HTTPS").build();
+        SslContextBuilder tls = SslContextBuilder.forClient().endpointIdentificationAlgorithm("HTTPS");
+        if (config.upstream().caFile() != null) {
+            tls.trustManager(new java.io.File(config.upstream().caFile()));
+        }
+        SslContext ssl = tls.build();
         UpstreamPools pools = new UpstreamPools(config.upstream(), transport.socketChannel(), ssl, dns, metrics);
         RouteHeaders headers = new RouteHeaders(config.headers(), config.defaults());
         ProxyServices services = new ProxyServices(resolver, headers, pools, metrics, drain, config.upstream());

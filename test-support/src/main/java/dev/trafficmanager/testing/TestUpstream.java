@@ -2,6 +2,8 @@ package dev.trafficmanager.testing;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -15,6 +17,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLContext;
 
 /**
  * A real HTTP server (the JDK's) standing in for a service behind the sidecar, on loopback. Every
@@ -29,25 +32,41 @@ import java.util.concurrent.atomic.AtomicInteger;
  * dev.trafficmanager.testing.TestUpstream PORT NAME}.
  */
 public final class TestUpstream implements AutoCloseable {
+    static {
+        // The JDK server writes a response's head and body separately: without TCP_NODELAY, Nagle's
+        // algorithm and the client's delayed ACK add 40 ms to every keep-alive response.
+        System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
+
     private final String name;
     private final HttpServer server;
     private final ExecutorService workers = Executors.newFixedThreadPool(32);
     private final AtomicInteger requests = new AtomicInteger();
 
-    private TestUpstream(String name, int port) throws IOException {
+    private final String scheme;
+
+    private TestUpstream(String name, HttpServer server, String scheme) {
         this.name = name;
-        this.server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 128);
+        this.server = server;
+        this.scheme = scheme;
         server.createContext("/", this::handle);
         server.setExecutor(workers);
         server.start();
     }
 
     public static TestUpstream start(String name) throws IOException {
-        return new TestUpstream(name, 0);
+        return start(name, 0);
     }
 
     public static TestUpstream start(String name, int port) throws IOException {
-        return new TestUpstream(name, port);
+        return new TestUpstream(name, HttpServer.create(new InetSocketAddress("127.0.0.1", port), 128), "http");
+    }
+
+    /** An https upstream on a free port, serving the key and certificate in {@code tls}. */
+    public static TestUpstream startTls(String name, SSLContext tls) throws IOException {
+        HttpsServer server = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 128);
+        server.setHttpsConfigurator(new HttpsConfigurator(tls));
+        return new TestUpstream(name, server, "https");
     }
 
     public int port() {
@@ -55,7 +74,7 @@ public final class TestUpstream implements AutoCloseable {
     }
 
     public String url(String basePath) {
-        return "http://127.0.0.1:" + port() + basePath;
+        return scheme + "://127.0.0.1:" + port() + basePath;
     }
 
     /** How many requests reached this upstream. */

@@ -27,6 +27,20 @@ final class EntryCodec {
         return out.array();
     }
 
+    /**
+     * Whether {@code entry} should replace the stored bytes, by {@link RouteEntry#supersedes} rules,
+     * reading only the stored revision and fetch time (no URL decoding on the write path).
+     */
+    static boolean supersedes(RouteEntry entry, byte[] stored) {
+        if (stored == null || stored.length < HEADER || stored[0] != FORMAT) {
+            return true;
+        }
+        ByteBuffer in = ByteBuffer.wrap(stored);
+        long revision = in.getLong(2);
+        long fetchedAt = in.getLong(10);
+        return entry.revision() > revision || entry.revision() == revision && entry.fetchedAtMillis() > fetchedAt;
+    }
+
     /** Decodes what {@link #encode} wrote; null for bytes in another format (treated as a miss). */
     static RouteEntry decode(String key, byte[] bytes, int length) {
         if (bytes == null || length < HEADER || bytes[0] != FORMAT) {

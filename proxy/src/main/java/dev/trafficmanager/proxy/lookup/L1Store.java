@@ -72,9 +72,7 @@ public final class L1Store implements AutoCloseable {
                 context.absentEntry().doInsert(context.wrapValueAsData(EntryCodec.encode(entry)));
                 return true;
             }
-            byte[] bytes = present.value().get();
-            RouteEntry stored = EntryCodec.decode(entry.key(), bytes, bytes.length);
-            if (stored != null && !entry.supersedes(stored)) {
+            if (!EntryCodec.supersedes(entry, present.value().get())) {
                 return false;
             }
             present.doReplaceValue(context.wrapValueAsData(EntryCodec.encode(entry)));
