@@ -168,6 +168,18 @@ class ResolverTest {
     }
 
     @Test
+    void twoOpeningsOfOneL1FileSeeEachOthersWrites() {
+        // What two sidecar processes on one node do: map the same file, share its entries and locks.
+        try (L1Store other = L1Store.open(dir.resolve("l1"), 1000)) {
+            assertThat(other.apply(RouteEntry.found(KEY, "http://shared:1/", true, 4, 7))).isTrue();
+            assertThat(l1.get(KEY, KEY).url()).isEqualTo("http://shared:1/");
+            assertThat(l1.apply(RouteEntry.found(KEY, "http://older:1/", true, 3, 9))).isFalse();
+            assertThat(l1.apply(RouteEntry.found(KEY, "http://newer:1/", true, 5, 9))).isTrue();
+            assertThat(other.get(KEY, KEY).url()).isEqualTo("http://newer:1/");
+        }
+    }
+
+    @Test
     void l1SurvivesReopeningTheFile() {
         RouteEntry entry = RouteEntry.found(KEY, "http://a:1/x", true, 3, 42);
         assertThat(l1.apply(entry)).isTrue();
