@@ -91,6 +91,9 @@ public final class RouteKeyProbe implements CharSequence {
         if (!(other instanceof CharSequence text) || text.length() != length) {
             return false;
         }
+        if (text instanceof String key) {
+            return equalsKey(key);
+        }
         int i = 0;
         for (int p = 0; p < 4; p++) {
             if (p > 0 && text.charAt(i++) != '/') {
@@ -101,6 +104,32 @@ public final class RouteKeyProbe implements CharSequence {
                 if (text.charAt(i++) != part.charAt(j)) {
                     return false;
                 }
+            }
+        }
+        return true;
+    }
+
+    /** The common case, a stored key string: compared part by part on the strings' own bytes. */
+    private boolean equalsKey(String key) {
+        int i = 0;
+        for (int p = 0; p < 4; p++) {
+            CharSequence part = parts[p];
+            int n = part.length();
+            if (p > 0 && key.charAt(i++) != '/') {
+                return false;
+            }
+            if (part instanceof String s ? !key.regionMatches(i, s, 0, n) : !contentEquals(key, i, part)) {
+                return false;
+            }
+            i += n;
+        }
+        return true;
+    }
+
+    private static boolean contentEquals(String key, int offset, CharSequence part) {
+        for (int j = 0; j < part.length(); j++) {
+            if (key.charAt(offset + j) != part.charAt(j)) {
+                return false;
             }
         }
         return true;
