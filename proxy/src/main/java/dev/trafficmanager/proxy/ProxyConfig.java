@@ -21,8 +21,8 @@ import java.util.Map;
  * @param maxInitialLine    TM_PROXY_MAX_INITIAL_LINE, default 8192: longer request lines get 414
  * @param maxHeaderSize     TM_PROXY_MAX_HEADER_SIZE, default 16384: larger headers get 431
  * @param clientIdleTimeout TM_PROXY_IDLE_TIMEOUT_MS, default 60000: an idle client connection closes
- * @param drainTimeout      TM_PROXY_DRAIN_TIMEOUT_MS, default 15000: on SIGTERM, how long in-flight
- *                          requests may take to finish
+ * @param drainTimeout      TM_PROXY_DRAIN_TIMEOUT_MS, default 15000: on SIGTERM, the longest the
+ *                          sidecar keeps serving; it stops once no request was in flight for 1 s
  * @param upstream          the upstream connection settings
  * @param lookup            the route lookup settings
  * @param l1File            TM_L1_FILE, default /var/tmp/traffic-manager/routes.l1

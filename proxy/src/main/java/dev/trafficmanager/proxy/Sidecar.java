@@ -24,6 +24,7 @@ import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.resolver.dns.DnsAddressResolverGroup;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import javax.net.ssl.SSLException;
@@ -32,11 +33,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The whole sidecar, wired by hand: L1 file, Redis, PostgreSQL, the resolver, the Kafka consumer,
- * the proxy port and the admin port. {@link #close()} stops it gracefully: not ready, no new
- * connections, requests in flight finish within the drain timeout, then everything shuts down.
+ * the proxy port and the admin port. {@link #close()} stops it gracefully: not ready, responses
+ * say Connection: close, requests keep being served until none has been in flight for a second
+ * (within the drain timeout), then everything shuts down.
  */
 public final class Sidecar implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Sidecar.class);
+    /** A drain ends once no request has been in flight this long. */
+    private static final Duration DRAIN_QUIET = Duration.ofSeconds(1);
 
     private final ProxyConfig config;
     private final ProxyMetrics metrics;
@@ -56,7 +60,9 @@ public final class Sidecar implements AutoCloseable {
         Transport transport = Transport.detect();
         metrics = new ProxyMetrics();
         l1 = L1Store.open(config.l1File(), config.l1MaxEntries());
-        redis = config.redisEnabled() ? new RedisRouteCache(config.redisUrl(), config.lookup().timeout()) : RouteCache.NONE;
+        // A quarter of the lookup budget for Redis: a hung Redis must leave time to ask PostgreSQL.
+        Duration redisTimeout = Duration.ofMillis(Math.max(20, config.lookup().timeout().toMillis() / 4));
+        redis = config.redisEnabled() ? new RedisRouteCache(config.redisUrl(), redisTimeout) : RouteCache.NONE;
         postgres = new PostgresRouteSource(config.dbUrl(), config.dbUser(), config.dbPassword(), config.dbPoolSize(),
                 config.lookup().timeout(), clock);
         resolver = new Resolver(l1, config.nearCacheEntries(), redis, postgres, config.lookup(), metrics, clock);
@@ -81,7 +87,7 @@ public final class Sidecar implements AutoCloseable {
                 .childHandler(new ProxyInitializer(services, config))
                 .bind(new InetSocketAddress(config.bind(), config.port())).sync().channel();
         admin = AdminServer.start(transport, config.adminBind(), config.adminPort(),
-                new AdminHandler(metrics, resolver, headers, this::notReady));
+                () -> new AdminHandler(metrics, resolver, headers, this::notReady));
         log.info("sidecar proxy on {}:{} ({}, {} event loops), admin on {}:{}, L1 {} ({} entries)", config.bind(), port(),
                 transport.name(), config.eventLoops(), config.adminBind(), admin.port(), config.l1File(), l1.size());
     }
@@ -129,23 +135,27 @@ public final class Sidecar implements AutoCloseable {
     @Override
     public void close() {
         drain.start();
-        server.close().awaitUninterruptibly(2000);
         try {
-            if (!drain.awaitIdle(config.drainTimeout())) {
+            if (!drain.awaitQuiet(DRAIN_QUIET, config.drainTimeout())) {
                 log.warn("drain timeout: closing {} requests still in flight", drain.inFlight());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        server.close().awaitUninterruptibly(2000);
         drain.closeAll();
+        admin.close();
         loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5000);
         dns.close();
         events.close();
-        resolver.close();
+        boolean writerStopped = resolver.close();
         redis.close();
         postgres.close();
-        l1.close();
-        admin.close();
+        if (writerStopped) {
+            l1.close();
+        } else {
+            log.warn("the L1 writer did not stop in time; leaving the L1 file to the process exit");
+        }
         metrics.close();
         log.info("sidecar stopped");
     }

@@ -24,7 +24,7 @@ class GracefulShutdownTest {
     Path dir;
 
     @Test
-    void stoppingTurnsReadyzTo503RefusesNewConnectionsAndLetsRequestsInFlightFinish() throws Exception {
+    void stoppingTurnsReadyzTo503ServesUntilQuietThenClosesThePort() throws Exception {
         try (SidecarHarness harness = SidecarHarness.start(); TestUpstream upstream = TestUpstream.start("a")) {
             harness.put("slow", "v1", upstream.url("/"));
             var env = harness.sidecarEnv(dir.resolve("routes.l1"));
@@ -45,7 +45,11 @@ class GracefulShutdownTest {
             CompletableFuture<Void> stopping = CompletableFuture.runAsync(sidecar::close);
             Poll.until(Duration.ofSeconds(2), "readyz 503", () ->
                     harness.send(HttpRequest.newBuilder(URI.create(readyz)).build()).statusCode() == 503);
-            assertThatThrownBy(() -> new Socket("127.0.0.1", port).close()).isInstanceOf(IOException.class);
+            // Still serving while draining (the application's own shutdown may call out), but
+            // every response now closes its connection.
+            HttpResponse<String> during = harness.get(sidecar, "/", "slow", "v1");
+            assertThat(during.statusCode()).isEqualTo(200);
+            assertThat(during.headers().firstValue("connection")).hasValue("close");
             assertThat(stopping).isNotDone();
 
             HttpResponse<String> response = inFlight.get();
@@ -53,6 +57,7 @@ class GracefulShutdownTest {
             assertThat(response.body()).isEqualTo("slow a\n");
             assertThat(response.headers().firstValue("connection")).hasValue("close");
             stopping.get();
+            assertThatThrownBy(() -> new Socket("127.0.0.1", port).close()).isInstanceOf(IOException.class);
         }
     }
 }

@@ -300,4 +300,23 @@ class ProxyHttpTest {
             assertThat(response.statusCode()).as(response.body()).isEqualTo(502);
         }
     }
+
+    @Test
+    void aRefusedRequestWithALargeUnreadBodyStillGetsItsResponse() throws Exception {
+        try (Socket socket = connect()) {
+            int size = 3 << 19; // 1.5 MiB: within what the sidecar discards (2 MiB)
+            send(socket, "POST / HTTP/1.1\r\nHost: app\r\nx-tm-service: unknown-" + UUID.randomUUID().toString().substring(0, 8)
+                    + "\r\nx-tm-version: v1\r\nContent-Length: " + size + "\r\n\r\n");
+            // The client sends its whole body before it reads: the sidecar's 404 must still be there.
+            OutputStream out = socket.getOutputStream();
+            byte[] chunk = new byte[64 * 1024];
+            for (int sent = 0; sent < size; sent += chunk.length) {
+                out.write(chunk);
+            }
+            InputStream in = socket.getInputStream();
+            String response = readResponse(in, false);
+            assertThat(response).startsWith("HTTP/1.1 404").contains("connection: close").contains("\"error\":\"route_not_found\"");
+            assertThat(in.read()).isEqualTo(-1);
+        }
+    }
 }

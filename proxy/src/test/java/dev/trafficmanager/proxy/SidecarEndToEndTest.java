@@ -189,7 +189,7 @@ class SidecarEndToEndTest {
     }
 
     @Test
-    void theAdminPortShowsMetricsRoutesAndTheTierThatAnswered() {
+    void theAdminPortShowsMetricsRoutesAndTheTierThatAnswered() throws Exception {
         String service = service();
         harness.put(service, "v1", upstreamA.url("/"));
         awaitResponse(PROPAGATION, "route served", service, "v1", r -> r.statusCode() == 200);
@@ -209,5 +209,14 @@ class SidecarEndToEndTest {
         HttpResponse<String> routes = harness.send(HttpRequest.newBuilder(URI.create(admin + "/admin/routes?prefix="
                 + harness.tenant + "/" + service)).build());
         assertThat(routes.body()).contains(harness.tenant + "/" + service + "/prod/v1");
+
+        // Pipelined: the asynchronous resolve answers first, in order.
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", sidecar.adminPort())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(("GET /admin/resolve?service=unknown-" + service + "&version=v1 HTTP/1.1\r\nHost: a\r\n\r\n"
+                    + "GET /healthz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            String both = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+            assertThat(both.indexOf("\"tier\":\"postgres\"")).isPositive().isLessThan(both.indexOf("\"status\":\"ok\""));
+        }
     }
 }

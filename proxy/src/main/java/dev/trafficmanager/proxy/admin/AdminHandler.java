@@ -8,9 +8,9 @@ import dev.trafficmanager.proxy.routing.ErrorResponses;
 import dev.trafficmanager.proxy.routing.JsonText;
 import dev.trafficmanager.proxy.routing.RouteHeaders;
 import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
@@ -18,6 +18,8 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -25,16 +27,18 @@ import java.util.function.Supplier;
 /**
  * The admin port: {@code /healthz}, {@code /readyz}, {@code /metrics} (Prometheus text),
  * {@code /admin/routes} (what L1 holds) and {@code /admin/resolve} (which tier answers for a key,
- * and the entry's age). Stateless and shared by every connection; requests arrive aggregated.
+ * and the entry's age). Requests arrive aggregated. One per connection: while an
+ * {@code /admin/resolve} waits for a lookup, pipelined requests wait too, so answers keep their order.
  */
-@ChannelHandler.Sharable
-public final class AdminHandler extends SimpleChannelInboundHandler<HttpRequest> {
+public final class AdminHandler extends ChannelInboundHandlerAdapter {
     private static final int DEFAULT_LIST_LIMIT = 100;
 
     private final ProxyMetrics metrics;
     private final Resolver resolver;
     private final RouteHeaders routeHeaders;
     private final Supplier<String> notReady;
+    private final ArrayDeque<FullHttpRequest> waiting = new ArrayDeque<>();
+    private boolean busy;
 
     /** {@code notReady} says why the sidecar should not get traffic yet, or null when it is ready. */
     public AdminHandler(ProxyMetrics metrics, Resolver resolver, RouteHeaders routeHeaders, Supplier<String> notReady) {
@@ -45,7 +49,43 @@ public final class AdminHandler extends SimpleChannelInboundHandler<HttpRequest>
     }
 
     @Override
-    protected void channelRead0(ChannelHandlerContext ctx, HttpRequest request) {
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof FullHttpRequest request)) {
+            ReferenceCountUtil.release(msg);
+        } else if (busy) {
+            waiting.add(request);
+        } else {
+            handle(ctx, request);
+        }
+    }
+
+    private void handle(ChannelHandlerContext ctx, FullHttpRequest request) {
+        try {
+            answer(ctx, request);
+        } finally {
+            request.release();
+        }
+    }
+
+    /** An asynchronous answer was written: go on with the requests that waited for it. */
+    private void resume(ChannelHandlerContext ctx) {
+        busy = false;
+        FullHttpRequest next;
+        while (!busy && (next = waiting.poll()) != null) {
+            handle(ctx, next);
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        FullHttpRequest next;
+        while ((next = waiting.poll()) != null) {
+            next.release();
+        }
+        ctx.fireChannelInactive();
+    }
+
+    private void answer(ChannelHandlerContext ctx, HttpRequest request) {
         boolean keepAlive = HttpUtil.isKeepAlive(request);
         if (request.decoderResult().isFailure()) {
             error(ctx, HttpResponseStatus.BAD_REQUEST, "bad_request", "malformed request", false);
@@ -116,15 +156,17 @@ public final class AdminHandler extends SimpleChannelInboundHandler<HttpRequest>
                     problem.message() + " (as query parameters: tenant, service, env, version)", keepAlive);
             return;
         }
+        busy = true;
         resolver.resolveVerbose(probe).whenComplete((resolution, failure) -> ctx.executor().execute(() -> {
             if (failure != null) {
                 error(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE, "route_lookup_unavailable",
                         "no tier could answer and nothing is cached", keepAlive);
-                return;
+            } else {
+                String body = "{\"tier\":\"" + resolution.tier().name().toLowerCase() + "\",\"stale\":"
+                        + resolution.stale() + ",\"entry\":" + entryJson(resolution.entry(), resolver.now()) + "}\n";
+                json(ctx, HttpResponseStatus.OK, body, keepAlive);
             }
-            String body = "{\"tier\":\"" + resolution.tier().name().toLowerCase() + "\",\"stale\":" + resolution.stale()
-                    + ",\"entry\":" + entryJson(resolution.entry(), resolver.now()) + "}\n";
-            json(ctx, HttpResponseStatus.OK, body, keepAlive);
+            resume(ctx);
         }));
     }
 

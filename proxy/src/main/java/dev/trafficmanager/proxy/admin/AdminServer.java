@@ -10,6 +10,7 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * The sidecar's admin port: one event loop of its own, so a busy proxy port never delays a health
@@ -24,7 +25,7 @@ public final class AdminServer implements AutoCloseable {
         this.channel = channel;
     }
 
-    public static AdminServer start(Transport transport, String host, int port, AdminHandler handler)
+    public static AdminServer start(Transport transport, String host, int port, Supplier<AdminHandler> handlers)
             throws InterruptedException {
         EventLoopGroup group = transport.group(1, "admin");
         try {
@@ -34,7 +35,7 @@ public final class AdminServer implements AutoCloseable {
                         protected void initChannel(SocketChannel ch) {
                             ch.pipeline().addLast("codec", new HttpServerCodec(4096, 8192, 8192))
                                     .addLast("aggregator", new HttpObjectAggregator(8192))
-                                    .addLast("admin", handler);
+                                    .addLast("admin", handlers.get());
                         }
                     })
                     .bind(new InetSocketAddress(host, port)).sync().channel();

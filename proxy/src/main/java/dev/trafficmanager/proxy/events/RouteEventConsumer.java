@@ -34,12 +34,16 @@ public final class RouteEventConsumer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RouteEventConsumer.class);
     private static final Duration POLL = Duration.ofMillis(100);
     private static final Duration RETRY = Duration.ofSeconds(1);
+    private static final Duration PARTITION_CHECK = Duration.ofSeconds(30);
 
     private final String topic;
     private final Resolver resolver;
     private final ProxyMetrics metrics;
-    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final Properties props = new Properties();
     private final Thread thread;
+    /** Created and used on the consumer thread only. */
+    private volatile KafkaConsumer<byte[], byte[]> consumer;
+    private long nextPartitionCheck;
     private volatile boolean running = true;
     private volatile boolean caughtUp;
     private volatile long lag = -1;
@@ -50,7 +54,6 @@ public final class RouteEventConsumer implements AutoCloseable {
         this.topic = topic;
         this.resolver = resolver;
         this.metrics = metrics;
-        Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         props.put(ConsumerConfig.CLIENT_ID_CONFIG, "tm-sidecar-" + UUID.randomUUID().toString().substring(0, 8));
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
@@ -60,7 +63,6 @@ public final class RouteEventConsumer implements AutoCloseable {
         props.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
         props.put(ConsumerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "1000");
         props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "100");
-        this.consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         metrics.gauge("tm_kafka_lag", "route events on the topic not yet read (-1: unknown)", () -> lag);
         metrics.gauge("tm_kafka_caught_up", "1 once L1 holds every event that was on the topic at start",
                 () -> caughtUp ? 1 : 0);
@@ -82,6 +84,11 @@ public final class RouteEventConsumer implements AutoCloseable {
         try {
             while (running) {
                 try {
+                    if (consumer == null) {
+                        // Here, not in the constructor: a bootstrap name that does not resolve yet
+                        // must not stop the sidecar from routing what L1 and PostgreSQL know.
+                        consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+                    }
                     if (consumer.assignment().isEmpty() && !assign()) {
                         Thread.sleep(RETRY.toMillis());
                         continue;
@@ -90,9 +97,13 @@ public final class RouteEventConsumer implements AutoCloseable {
                         apply(record);
                     }
                     track();
+                    checkPartitions();
                 } catch (WakeupException e) {
                     break;
                 } catch (KafkaException e) {
+                    if (!running) {
+                        break;
+                    }
                     log.warn("reading {}: {}; retrying", topic, e.toString());
                     Thread.sleep(RETRY.toMillis());
                 }
@@ -100,8 +111,28 @@ public final class RouteEventConsumer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
-            consumer.close(Duration.ofSeconds(2));
+            if (consumer != null) {
+                consumer.close(Duration.ofSeconds(2));
+            }
         }
+    }
+
+    /** Every 30 s: partitions added to the topic are read too, from their beginning. */
+    private void checkPartitions() {
+        long now = System.nanoTime();
+        if (now < nextPartitionCheck) {
+            return;
+        }
+        nextPartitionCheck = now + PARTITION_CHECK.toNanos();
+        List<PartitionInfo> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(5));
+        if (partitions == null || partitions.size() <= consumer.assignment().size()) {
+            return;
+        }
+        List<TopicPartition> all = partitions.stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+        List<TopicPartition> added = all.stream().filter(p -> !consumer.assignment().contains(p)).toList();
+        consumer.assign(all);
+        consumer.seekToBeginning(added);
+        log.info("{} now has {} partitions: reading the new ones from the beginning", topic, all.size());
     }
 
     /** Assigns every partition from the beginning and notes where "caught up" is. */
@@ -116,6 +147,7 @@ public final class RouteEventConsumer implements AutoCloseable {
         consumer.assign(assigned);
         consumer.seekToBeginning(assigned);
         startEnd = new HashMap<>(end);
+        nextPartitionCheck = System.nanoTime() + PARTITION_CHECK.toNanos();
         log.info("reading {} partitions of {} from the beginning ({} offsets to catch up)", assigned.size(), topic,
                 end.values().stream().mapToLong(Long::longValue).sum());
         return true;
@@ -159,7 +191,11 @@ public final class RouteEventConsumer implements AutoCloseable {
     @Override
     public void close() {
         running = false;
-        consumer.wakeup();
+        KafkaConsumer<byte[], byte[]> current = consumer;
+        if (current != null) {
+            current.wakeup();
+        }
+        thread.interrupt();
         try {
             thread.join(5000);
         } catch (InterruptedException e) {

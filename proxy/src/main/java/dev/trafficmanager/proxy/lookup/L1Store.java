@@ -25,9 +25,11 @@ public final class L1Store implements AutoCloseable {
     private static final int AVERAGE_VALUE_BYTES = 18 + 48;
 
     private final ChronicleMap<CharSequence, byte[]> map;
+    private final long capacity;
 
-    private L1Store(ChronicleMap<CharSequence, byte[]> map) {
+    private L1Store(ChronicleMap<CharSequence, byte[]> map, long capacity) {
         this.map = map;
+        this.capacity = capacity;
     }
 
     /**
@@ -47,7 +49,7 @@ public final class L1Store implements AutoCloseable {
                     .averageValueSize(AVERAGE_VALUE_BYTES)
                     .maxBloatFactor(2.0)
                     .createPersistedTo(file.toFile());
-            return new L1Store(map);
+            return new L1Store(map, maxEntries);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the L1 route file " + file, e);
         }
@@ -78,6 +80,43 @@ public final class L1Store implements AutoCloseable {
             present.doReplaceValue(context.wrapValueAsData(EntryCodec.encode(entry)));
             return true;
         }
+    }
+
+    /**
+     * Removes negative entries confirmed before {@code cutoffMillis}: past their TTL they only cost
+     * room, and unknown keys (typos, scans) must not fill a file the node's sidecars share.
+     * Returns how many were removed. Writer thread only.
+     */
+    int removeAbsentBefore(long cutoffMillis) {
+        List<String> stale = new ArrayList<>();
+        for (Map.Entry<CharSequence, byte[]> e : map.entrySet()) {
+            String key = e.getKey().toString();
+            RouteEntry entry = EntryCodec.decode(key, e.getValue(), e.getValue().length);
+            if (entry != null && !entry.exists() && entry.fetchedAtMillis() < cutoffMillis) {
+                stale.add(key);
+            }
+        }
+        int removed = 0;
+        for (String key : stale) {
+            try (ExternalMapQueryContext<CharSequence, byte[], ?> context = map.queryContext(key)) {
+                context.updateLock().lock();
+                MapEntry<CharSequence, byte[]> present = context.entry();
+                if (present != null) {
+                    byte[] bytes = present.value().get();
+                    RouteEntry entry = EntryCodec.decode(key, bytes, bytes.length);
+                    if (entry != null && !entry.exists() && entry.fetchedAtMillis() < cutoffMillis) {
+                        present.doRemove(); // re-checked under the lock: another process may have written it
+                        removed++;
+                    }
+                }
+            }
+        }
+        return removed;
+    }
+
+    /** Whether L1 is at least 90 % full; then negative entries stay out of it. */
+    boolean nearlyFull() {
+        return map.longSize() >= capacity * 9 / 10;
     }
 
     /** Up to {@code limit} entries whose key starts with {@code prefix}, for the admin port. */

@@ -5,6 +5,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import org.jctools.queues.MpscArrayQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,9 +18,10 @@ import org.slf4j.LoggerFactory;
  * <p>Lookup results are a cache fill: when the queue is full they are dropped (and counted), the
  * near cache already has them. Route events are never dropped: their producer waits for room.
  */
-final class L1Writer implements AutoCloseable {
+final class L1Writer {
     private static final Logger log = LoggerFactory.getLogger(L1Writer.class);
     private static final int CAPACITY = 1 << 14;
+    private static final long SWEEP_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
 
     private record Write(RouteEntry entry, boolean event) {
     }
@@ -31,11 +33,18 @@ final class L1Writer implements AutoCloseable {
     private final ProxyMetrics metrics;
     private final AtomicLong eventsEnqueued = new AtomicLong();
     private final AtomicLong eventsDone = new AtomicLong();
+    private final LongSupplier clock;
+    private final long negativeTtlMillis;
     private final Thread thread;
+    private long nextSweepNanos;
     private volatile boolean running = true;
 
     /** {@code onEventApplied} runs on the writer thread with the key of every event written. */
-    L1Writer(L1Store l1, NearCache near, Consumer<String> onEventApplied, ProxyMetrics metrics) {
+    L1Writer(L1Store l1, NearCache near, Consumer<String> onEventApplied, ProxyMetrics metrics, LongSupplier clock,
+             long negativeTtlMillis) {
+        this.clock = clock;
+        this.negativeTtlMillis = negativeTtlMillis;
+        this.nextSweepNanos = System.nanoTime() + SWEEP_EVERY_NANOS;
         this.l1 = l1;
         this.near = near;
         this.onEventApplied = onEventApplied;
@@ -80,6 +89,7 @@ final class L1Writer implements AutoCloseable {
         while (running || !queue.isEmpty()) {
             Write write = queue.relaxedPoll();
             if (write == null) {
+                sweepIfDue();
                 // Spin briefly, then park: an event is applied within about a millisecond.
                 if (++idle > 100) {
                     LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
@@ -91,12 +101,29 @@ final class L1Writer implements AutoCloseable {
         }
     }
 
+    /** Once a minute, when idle: negative entries past their TTL leave L1. */
+    private void sweepIfDue() {
+        if (System.nanoTime() < nextSweepNanos) {
+            return;
+        }
+        nextSweepNanos = System.nanoTime() + SWEEP_EVERY_NANOS;
+        try {
+            int removed = l1.removeAbsentBefore(clock.getAsLong() - negativeTtlMillis);
+            if (removed > 0) {
+                log.debug("removed {} expired negative entries from L1", removed);
+            }
+        } catch (RuntimeException e) {
+            log.error("cannot sweep expired negative entries from L1", e);
+        }
+    }
+
     private void apply(Write write) {
         RouteEntry entry = write.entry();
         boolean stored = false;
         RouteEntry newest = entry;
         try {
-            stored = l1.apply(entry);
+            // A nearly full L1 keeps its room for routes: unknown keys stay in the near cache only.
+            stored = (entry.exists() || !l1.nearlyFull()) && l1.apply(entry);
             if (!stored) {
                 RouteEntry inL1 = l1.get(entry.key(), entry.key());
                 newest = inL1 != null ? inL1 : entry;
@@ -113,13 +140,14 @@ final class L1Writer implements AutoCloseable {
         }
     }
 
-    @Override
-    public void close() {
+    /** Stops after writing what is queued; returns whether the thread ended within 5 s. */
+    boolean close() {
         running = false;
         try {
             thread.join(5000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        return !thread.isAlive();
     }
 }

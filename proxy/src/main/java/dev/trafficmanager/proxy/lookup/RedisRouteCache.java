@@ -36,6 +36,8 @@ public final class RedisRouteCache implements RouteCache {
     private volatile StatefulRedisConnection<String, byte[]> connection;
     private volatile boolean closed;
 
+    /** {@code timeout} bounds each command; give it a part of the lookup timeout, so a hung Redis
+     * leaves time to ask PostgreSQL. */
     public RedisRouteCache(String url, Duration timeout) {
         this.uri = RedisURI.create(url);
         uri.setTimeout(timeout);

@@ -23,7 +23,7 @@ import java.util.function.LongSupplier;
  * anyway (stale-if-error, counted); a key with no entry at all then fails with
  * {@link LookupUnavailableException}.
  */
-public final class Resolver implements AutoCloseable {
+public final class Resolver {
 
     /** An answer and the tier that gave it; {@code stale} when no tier could confirm it. */
     public record Resolution(RouteEntry entry, Tier tier, boolean stale) {
@@ -68,7 +68,7 @@ public final class Resolver implements AutoCloseable {
         this.positiveRefreshAt = positiveTtl * settings.refreshAheadPercent() / 100;
         this.negativeRefreshAt = negativeTtl * settings.refreshAheadPercent() / 100;
         this.timeoutMillis = settings.timeout().toMillis();
-        this.writer = new L1Writer(l1, near, redis::delete, metrics);
+        this.writer = new L1Writer(l1, near, redis::delete, metrics, clock, negativeTtl);
         metrics.gauge("tm_l1_entries", "entries in the L1 file", l1::size);
         metrics.gauge("tm_near_cache_entries", "entries in the on-heap copy of L1", near::size);
         metrics.gauge("tm_route_lookups_in_flight", "keys being looked up in Redis or PostgreSQL", inflight::size);
@@ -177,34 +177,40 @@ public final class Resolver implements AutoCloseable {
         }
     }
 
+    /**
+     * The key's lookup in flight, or a new one. The shared lookup ends only when its fetch does
+     * (each tier bounds its own time), so there is one per key however long a tier takes; each
+     * caller waits at most the lookup timeout on a copy of its own.
+     */
     private CompletableFuture<Resolution> lookup(String key) {
         CompletableFuture<Resolution> running = inflight.get(key);
-        if (running != null) {
+        if (running == null) {
+            CompletableFuture<Resolution> mine = new CompletableFuture<>();
+            running = inflight.putIfAbsent(key, mine);
+            if (running == null) {
+                mine.whenComplete((r, e) -> inflight.remove(key, mine));
+                fetch(key).whenComplete((resolution, error) -> {
+                    sourcesAnswering = error == null;
+                    if (error == null) {
+                        mine.complete(resolution);
+                    } else {
+                        mine.completeExceptionally(error);
+                    }
+                });
+                running = mine;
+            } else {
+                metrics.lookupWaits().increment();
+            }
+        } else {
             metrics.lookupWaits().increment();
-            return running;
         }
-        CompletableFuture<Resolution> mine = new CompletableFuture<>();
-        running = inflight.putIfAbsent(key, mine);
-        if (running != null) {
-            metrics.lookupWaits().increment();
-            return running;
-        }
-        mine.whenComplete((r, e) -> {
-            inflight.remove(key, mine);
+        CompletableFuture<Resolution> waiter = running.copy().orTimeout(timeoutMillis, TimeUnit.MILLISECONDS);
+        waiter.whenComplete((r, e) -> {
             if (e instanceof java.util.concurrent.TimeoutException) {
                 sourcesAnswering = false;
             }
         });
-        mine.orTimeout(timeoutMillis, TimeUnit.MILLISECONDS);
-        fetch(key).whenComplete((resolution, error) -> {
-            sourcesAnswering = error == null;
-            if (error == null) {
-                mine.complete(resolution);
-            } else {
-                mine.completeExceptionally(error);
-            }
-        });
-        return mine;
+        return waiter;
     }
 
     private CompletionStage<Resolution> fetch(String key) {
@@ -257,8 +263,8 @@ public final class Resolver implements AutoCloseable {
         return winner != null && winner.supersedes(entry) ? winner : entry;
     }
 
-    @Override
-    public void close() {
-        writer.close();
+    /** Stops the L1 writer; returns whether it stopped (only then may L1 be closed). */
+    public boolean close() {
+        return writer.close();
     }
 }

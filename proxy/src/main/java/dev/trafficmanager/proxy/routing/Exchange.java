@@ -261,6 +261,9 @@ final class Exchange implements ResponseListener {
             if (!connection.clientVersion().equals(HttpVersion.HTTP_1_1) && !Forwarding.framedForHttp10(response, bodyless)) {
                 keepAlive = false; // an HTTP/1.0 client learns the end of an unframed body from the close
             }
+            if (!requestComplete && !this.bodiless) {
+                keepAlive = false; // answered before the whole body arrived: the rest is not read
+            }
             connection.setKeepAlive(keepAlive);
         }
         Forwarding.prepareResponse(response, connection.clientVersion(), informational || keepAlive, bodyless);
@@ -274,7 +277,8 @@ final class Exchange implements ResponseListener {
         services.drain().ended();
         pool.release(upstream, upstreamKeepAlive && requestComplete && body.isEmpty());
         upstream = null;
-        connection.exchangeEnded(lastWrite, requestComplete || bodiless);
+        boolean bodyUnread = !requestComplete && !bodiless;
+        connection.exchangeEnded(lastWrite, !bodyUnread, bodyUnread);
     }
 
     @Override
@@ -298,6 +302,13 @@ final class Exchange implements ResponseListener {
         }
         fail(HttpResponseStatus.BAD_GATEWAY, "upstream_unreachable", "upstream " + target
                 + " closed the connection before responding" + (cause == null ? "" : ": " + describe(cause)));
+    }
+
+    @Override
+    public void upstreamReadComplete() {
+        if (!done) {
+            ctx.flush(); // a response head alone (server-sent events, long polls) goes out now
+        }
     }
 
     @Override
@@ -329,7 +340,7 @@ final class Exchange implements ResponseListener {
         services.metrics().response(failure.code());
         services.drain().ended();
         cleanUp();
-        connection.respondError(failure, code, message, clientKeepAlive && (requestComplete || bodiless));
+        connection.respondError(failure, code, message, clientKeepAlive, !requestComplete && !bodiless);
     }
 
     /** Ends an exchange whose response already started: close the client connection. */

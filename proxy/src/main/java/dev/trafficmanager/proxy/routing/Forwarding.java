@@ -101,8 +101,8 @@ final class Forwarding {
     private static boolean removeHopByHop(HttpMessage message) {
         HttpHeaders headers = message.headers();
         boolean chunked = HttpUtil.isTransferEncodingChunked(message);
-        String connection = headers.get(HttpHeaderNames.CONNECTION);
-        if (connection != null) {
+        for (String connection : headers.contains(HttpHeaderNames.CONNECTION)
+                ? headers.getAll(HttpHeaderNames.CONNECTION) : java.util.List.<String>of()) {
             for (String token : connection.split(",")) {
                 String name = token.trim();
                 // Framing and Host are never hop-by-hop: a Connection header naming them would

@@ -8,6 +8,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.TooLongFrameException;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
@@ -18,6 +20,7 @@ import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,6 +34,10 @@ import org.slf4j.LoggerFactory;
 public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(ProxyHandler.class);
 
+    /** How long, and how many body bytes, a lingering close waits for and discards. */
+    private static final long LINGER_MILLIS = 2000;
+    private static final long LINGER_MAX_BYTES = 2 << 20; // as Tomcat's maxSwallowSize
+
     private final ProxyServices services;
     private final RouteKeyProbe probe = new RouteKeyProbe();
     private final ArrayDeque<Object> queued = new ArrayDeque<>();
@@ -40,6 +47,8 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     private Exchange exchange;
     private boolean keepAlive = true;
     private boolean closing;
+    private boolean lingering;
+    private long discarded;
 
     public ProxyHandler(ProxyServices services) {
         this.services = services;
@@ -57,8 +66,25 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (lingering) {
+            discard(msg);
+            return;
+        }
         dispatch(msg);
         if (exchange == null && !closing) {
+            ctx.read();
+        }
+    }
+
+    /** During a lingering close: drop what the client still sends, up to a limit. */
+    private void discard(Object msg) {
+        if (msg instanceof HttpContent content) {
+            discarded += content.content().readableBytes();
+        }
+        ReferenceCountUtil.release(msg);
+        if (discarded > LINGER_MAX_BYTES) {
+            ctx.close();
+        } else {
             ctx.read();
         }
     }
@@ -127,23 +153,36 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
         }
         services.metrics().response(status.code());
         // The decoder cannot find the next request after a malformed one: always close.
-        respondError(status, code, "malformed request: " + cause.getMessage(), false);
+        respondError(status, code, "malformed request: " + cause.getMessage(), false, false);
     }
 
-    /** Writes an error response; the exchange (if any) has already ended. */
-    void respondError(HttpResponseStatus status, String code, String message, boolean keepConnection) {
-        boolean keep = keepConnection && keepAlive && !services.drain().draining();
+    /**
+     * Writes an error response; the exchange (if any) has already ended. {@code bodyUnread}: the
+     * request's body is still (partly) on the wire, so the connection closes after the response.
+     */
+    void respondError(HttpResponseStatus status, String code, String message, boolean clientKeepAlive,
+                      boolean bodyUnread) {
+        boolean keep = clientKeepAlive && !bodyUnread && keepAlive && !services.drain().draining();
         ChannelFuture write = ctx.writeAndFlush(ErrorResponses.error(ctx.alloc(), status, code, message, keep));
-        exchangeEnded(write, keep);
+        exchangeEnded(write, keep, bodyUnread);
     }
 
-    /** The exchange is over; {@code write} is its last write. Go on with the connection or close it. */
-    void exchangeEnded(ChannelFuture write, boolean requestFullyRead) {
+    /**
+     * The exchange is over; {@code write} is its last write. Go on with the connection, or close it:
+     * at once, or, when the client may still be sending a body we did not read, after a lingering
+     * close (shut our side down, then discard what arrives for a while), so the client's kernel does
+     * not answer our close with a reset that destroys the response before the client reads it.
+     */
+    void exchangeEnded(ChannelFuture write, boolean keep, boolean bodyUnread) {
         exchange = null;
-        if (!keepAlive || !requestFullyRead || services.drain().draining()) {
+        if (!keep || !keepAlive || services.drain().draining()) {
             closing = true;
             releaseQueued();
-            write.addListener(ChannelFutureListener.CLOSE);
+            if (bodyUnread) {
+                lingerClose(write);
+            } else {
+                write.addListener(ChannelFutureListener.CLOSE);
+            }
             return;
         }
         keepAlive = true;
@@ -158,6 +197,21 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
         if (exchange == null && !closing) {
             ctx.read();
         }
+    }
+
+    private void lingerClose(ChannelFuture write) {
+        write.addListener(f -> {
+            if (f.isSuccess() && ctx.channel() instanceof DuplexChannel duplex && ctx.channel().isActive()) {
+                lingering = true;
+                duplex.shutdownOutput();
+                ctx.executor().schedule(() -> {
+                    ctx.close();
+                }, LINGER_MILLIS, TimeUnit.MILLISECONDS);
+                ctx.read();
+            } else {
+                ctx.close();
+            }
+        });
     }
 
     /** A message that belongs after the current exchange. */

@@ -18,6 +18,9 @@ public interface ResponseListener {
     /** A response part; the listener owns {@code message} and must pass it on or release it. */
     void upstreamResponse(HttpObject message);
 
+    /** The upstream's bytes of one read are handed over: time to flush what was written. */
+    void upstreamReadComplete();
+
     /** The connection closed or failed before the exchange ended; {@code cause} may be null. */
     void upstreamClosed(Throwable cause);
 

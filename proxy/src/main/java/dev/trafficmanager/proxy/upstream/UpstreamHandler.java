@@ -44,6 +44,14 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
     }
 
     @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        ResponseListener listener = ctx.channel().attr(EXCHANGE).get();
+        if (listener != null) {
+            listener.upstreamReadComplete();
+        }
+    }
+
+    @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (!(evt instanceof IdleStateEvent idle)) {
             ctx.fireUserEventTriggered(evt);
