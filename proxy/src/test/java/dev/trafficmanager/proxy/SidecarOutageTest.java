@@ -140,4 +140,24 @@ class SidecarOutageTest {
                     upstreamOf(harness.get(sidecar, "/", fresh, "v1")).equals("b"));
         }
     }
+
+    @Test
+    void aHungRedisLeavesTimeToAskPostgres() throws Exception {
+        String service = service();
+        harness.put(service, "v1", upstreamA.url("/"));
+        // A sidecar that reads no events, so the route is in none of its caches.
+        Map<String, String> env = harness.sidecarEnv(dir.resolve("routes.l1"));
+        env.put("TM_KAFKA_TOPIC", "tm.route-events.none-" + UUID.randomUUID());
+        try (Sidecar sidecar = SidecarHarness.startSidecar(env)) {
+            Poll.until(Duration.ofSeconds(10), "Redis connected", () ->
+                    harness.get(sidecar, "/", service(), "v1").statusCode() == 404
+                            && sidecar.metrics().lookups(dev.trafficmanager.proxy.metrics.ProxyMetrics.Tier.REDIS,
+                            dev.trafficmanager.proxy.metrics.ProxyMetrics.Result.MISS) > 0);
+            LocalStack.pause("redis");
+            long start = System.nanoTime();
+            HttpResponse<String> response = harness.get(sidecar, "/", service, "v1");
+            assertThat(upstreamOf(response)).isEqualTo("a");
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(1));
+        }
+    }
 }
