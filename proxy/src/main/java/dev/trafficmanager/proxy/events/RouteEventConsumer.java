@@ -44,6 +44,7 @@ public final class RouteEventConsumer implements AutoCloseable {
     /** Created and used on the consumer thread only. */
     private volatile KafkaConsumer<byte[], byte[]> consumer;
     private long nextPartitionCheck;
+    private final java.util.concurrent.CountDownLatch stopping = new java.util.concurrent.CountDownLatch(1);
     private volatile boolean running = true;
     private volatile boolean caughtUp;
     private volatile long lag = -1;
@@ -90,7 +91,7 @@ public final class RouteEventConsumer implements AutoCloseable {
                         consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
                     }
                     if (consumer.assignment().isEmpty() && !assign()) {
-                        Thread.sleep(RETRY.toMillis());
+                        pause();
                         continue;
                     }
                     for (ConsumerRecord<byte[], byte[]> record : consumer.poll(POLL)) {
@@ -105,7 +106,7 @@ public final class RouteEventConsumer implements AutoCloseable {
                         break;
                     }
                     log.warn("reading {}: {}; retrying", topic, e.toString());
-                    Thread.sleep(RETRY.toMillis());
+                    pause();
                 }
             }
         } catch (InterruptedException e) {
@@ -115,6 +116,11 @@ public final class RouteEventConsumer implements AutoCloseable {
                 consumer.close(Duration.ofSeconds(2));
             }
         }
+    }
+
+    /** Waits before a retry; close() ends the wait (no interrupt: it would break the consumer's close). */
+    private void pause() throws InterruptedException {
+        stopping.await(RETRY.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     /** Every 30 s: partitions added to the topic are read too, from their beginning. */
@@ -195,7 +201,7 @@ public final class RouteEventConsumer implements AutoCloseable {
         if (current != null) {
             current.wakeup();
         }
-        thread.interrupt();
+        stopping.countDown();
         try {
             thread.join(5000);
         } catch (InterruptedException e) {
