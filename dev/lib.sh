@@ -33,6 +33,16 @@ build_jars() {
   (cd "$ROOT" && "${MVN[@]}" -DskipTests install)
 }
 
+# stack_up: starts the local stack (what is not running yet) and exports its addresses (TM_DB_URL,
+# TM_DB_USER, TM_DB_PASSWORD, TM_REDIS_URL, TM_KAFKA_BOOTSTRAP) and TM_ADMIN_TOKEN.
+stack_up() {
+  bash "$ROOT/dev/stack.sh" up
+  eval "$(bash "$ROOT/dev/stack.sh" env)"
+  export TM_DB_URL TM_DB_USER TM_DB_PASSWORD TM_REDIS_URL TM_KAFKA_BOOTSTRAP
+  TM_ADMIN_TOKEN="$(admin_token)"
+  export TM_ADMIN_TOKEN
+}
+
 # The admin token: TM_ADMIN_TOKEN if set, else the one in .tm/admin-token, else a new one saved there.
 admin_token() {
   if [[ -n "${TM_ADMIN_TOKEN:-}" ]]; then

@@ -28,10 +28,7 @@ trap 'exit 130' INT TERM
 
 ensure_tools
 build_jars
-bash "$ROOT/dev/stack.sh" up
-eval "$(bash "$ROOT/dev/stack.sh" env)"
-export TM_DB_URL TM_DB_USER TM_DB_PASSWORD TM_KAFKA_BOOTSTRAP TM_REDIS_URL
-export TM_ADMIN_TOKEN="$(admin_token)"
+stack_up
 export TM_API_PORT="$API_PORT" TM_PROXY_PORT="$PROXY_PORT" TM_PROXY_ADMIN_PORT="$ADMIN_PORT"
 # The sidecar of a pod of the demo tenant's "prod" environment: requests name only the service
 # and version. Its L1 file lives under .tm/, so a restart of make run routes at once.

@@ -16,10 +16,8 @@ trap cleanup EXIT
 
 ensure_tools
 build_jars
-bash "$ROOT/dev/stack.sh" up
-eval "$(bash "$ROOT/dev/stack.sh" env)"
-export TM_DB_URL TM_DB_USER TM_DB_PASSWORD TM_KAFKA_BOOTSTRAP
-export TM_ADMIN_TOKEN="$(admin_token)" TM_API_PORT="$PORT" TM_API_BIND=127.0.0.1
+stack_up
+export TM_API_PORT="$PORT" TM_API_BIND=127.0.0.1
 start_java bench-control-api -jar "$(jar_of control-api)"
 wait_http "http://127.0.0.1:$PORT/healthz" 90
 

@@ -22,10 +22,7 @@ trap cleanup EXIT
 
 ensure_tools
 build_jars
-bash "$ROOT/dev/stack.sh" up
-eval "$(bash "$ROOT/dev/stack.sh" env)"
-export TM_DB_URL TM_DB_USER TM_DB_PASSWORD TM_KAFKA_BOOTSTRAP TM_REDIS_URL
-export TM_ADMIN_TOKEN="$(admin_token)"
+stack_up
 TM_API_PORT=$API_PORT TM_API_BIND=127.0.0.1 start_java bench-control-api -jar "$(jar_of control-api)"
 start_java bench-upstream -cp "$(jar_of test-support)" dev.trafficmanager.testing.TestUpstream $UPSTREAM_PORT bench
 wait_http "http://127.0.0.1:$API_PORT/healthz" 90
