@@ -22,6 +22,7 @@ final class L1Writer {
     private static final Logger log = LoggerFactory.getLogger(L1Writer.class);
     private static final int CAPACITY = 1 << 14;
     private static final long SWEEP_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
+    private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private record Write(RouteEntry entry, boolean event) {
     }
@@ -57,6 +58,7 @@ final class L1Writer {
     /** A lookup result; returns false (and counts it) when the queue is full. Never blocks. */
     boolean fill(RouteEntry entry) {
         if (queue.offer(new Write(entry, false))) {
+            LockSupport.unpark(thread);
             return true;
         }
         metrics.l1WritesDropped().increment();
@@ -74,8 +76,10 @@ final class L1Writer {
             if (!running) {
                 throw new InterruptedException("the L1 writer has stopped");
             }
+            LockSupport.unpark(thread);
             Thread.sleep(1);
         }
+        LockSupport.unpark(thread);
         return sequence;
     }
 
@@ -85,18 +89,15 @@ final class L1Writer {
     }
 
     private void run() {
-        int idle = 0;
         while (running || !queue.isEmpty()) {
             Write write = queue.relaxedPoll();
             if (write == null) {
                 sweepIfDue();
-                // Spin briefly, then park: an event is applied within about a millisecond.
-                if (++idle > 100) {
-                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
-                }
+                // Producers unpark this thread after each offer, so an idle writer costs no CPU and
+                // a new write is applied at once; the timeout only paces the sweep and the stop check.
+                LockSupport.parkNanos(IDLE_PARK_NANOS);
                 continue;
             }
-            idle = 0;
             apply(write);
         }
     }
@@ -143,6 +144,7 @@ final class L1Writer {
     /** Stops after writing what is queued; returns whether the thread ended within 5 s. */
     boolean close() {
         running = false;
+        LockSupport.unpark(thread);
         try {
             thread.join(5000);
         } catch (InterruptedException e) {
