@@ -319,4 +319,22 @@ class ProxyHttpTest {
             assertThat(in.read()).isEqualTo(-1);
         }
     }
+
+    @Test
+    void aBrokenChunkedBodyGets400AndTheConnectionCloses() throws Exception {
+        try (ScriptedUpstream slow = new ScriptedUpstream((i, head) -> null)) {
+            // An upstream that never answers, so the broken chunk is seen before any response.
+            String service = "svc-" + UUID.randomUUID().toString().substring(0, 8);
+            harness.put(service, "v1", slow.url("/"));
+            Poll.until(Duration.ofSeconds(2), "route known", () -> sidecar.resolver().entry(harness.tenant + "/" + service + "/prod/v1") != null);
+            try (Socket socket = connect()) {
+                send(socket, "POST / HTTP/1.1\r\nHost: app\r\nx-tm-service: " + service + "\r\nx-tm-version: v1\r\n"
+                        + "Transfer-Encoding: chunked\r\n\r\nzz\r\nnot a chunk\r\n");
+                InputStream in = socket.getInputStream();
+                assertThat(readResponse(in, false)).startsWith("HTTP/1.1 400").contains("connection: close")
+                        .contains("\"error\":\"bad_request\"");
+                assertThat(in.read()).isEqualTo(-1);
+            }
+        }
+    }
 }

@@ -74,6 +74,9 @@ public final class AdminHandler extends ChannelInboundHandlerAdapter {
         while (!busy && (next = waiting.poll()) != null) {
             handle(ctx, next);
         }
+        if (!busy) {
+            ctx.channel().config().setAutoRead(true);
+        }
     }
 
     @Override
@@ -157,6 +160,7 @@ public final class AdminHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         busy = true;
+        ctx.channel().config().setAutoRead(false); // pipelined requests wait in the socket meanwhile
         resolver.resolveVerbose(probe).whenComplete((resolution, failure) -> ctx.executor().execute(() -> {
             if (failure != null) {
                 error(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE, "route_lookup_unavailable",

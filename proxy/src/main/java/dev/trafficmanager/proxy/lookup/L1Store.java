@@ -25,11 +25,9 @@ public final class L1Store implements AutoCloseable {
     private static final int AVERAGE_VALUE_BYTES = 18 + 48;
 
     private final ChronicleMap<CharSequence, byte[]> map;
-    private final long capacity;
 
-    private L1Store(ChronicleMap<CharSequence, byte[]> map, long capacity) {
+    private L1Store(ChronicleMap<CharSequence, byte[]> map) {
         this.map = map;
-        this.capacity = capacity;
     }
 
     /**
@@ -49,7 +47,7 @@ public final class L1Store implements AutoCloseable {
                     .averageValueSize(AVERAGE_VALUE_BYTES)
                     .maxBloatFactor(2.0)
                     .createPersistedTo(file.toFile());
-            return new L1Store(map, maxEntries);
+            return new L1Store(map);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the L1 route file " + file, e);
         }
@@ -116,7 +114,8 @@ public final class L1Store implements AutoCloseable {
 
     /** Whether L1 is at least 90 % full; then negative entries stay out of it. */
     boolean nearlyFull() {
-        return map.longSize() >= capacity * 9 / 10;
+        // The file's own figure: a file keeps the size it was created with, whatever this process asked.
+        return map.percentageFreeSpace() < 10;
     }
 
     /** Up to {@code limit} entries whose key starts with {@code prefix}, for the admin port. */

@@ -75,8 +75,10 @@ final class Exchange implements ResponseListener {
             return;
         }
         if (content.decoderResult().isFailure()) {
+            // The decoder drops everything after a broken body: the connection can only close
+            // (requestComplete stays false, so the error says Connection: close and lingers).
             ReferenceCountUtil.release(content);
-            requestComplete = true;
+            connection.setKeepAlive(false);
             if (!responseStarted) {
                 fail(HttpResponseStatus.BAD_REQUEST, "bad_request", "malformed request body: " + content.decoderResult().cause());
             } else {
@@ -329,6 +331,9 @@ final class Exchange implements ResponseListener {
     void clientGone() {
         if (!done) {
             done = true;
+            if (responseStarted) {
+                services.metrics().response(status);
+            }
             services.drain().ended();
             cleanUp();
         }

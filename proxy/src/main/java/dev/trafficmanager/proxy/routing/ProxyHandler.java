@@ -135,7 +135,16 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
         }
         Exchange waiting = exchange;
         services.resolver().resolve(probe.toString()).whenComplete((resolution, error) ->
-                ctx.executor().execute(() -> waiting.resolved(resolution, error)));
+                ctx.executor().execute(() -> {
+                    try {
+                        waiting.resolved(resolution, error);
+                    } catch (RuntimeException e) {
+                        // Outside the pipeline nothing would answer or release this request.
+                        log.error("client {}: routing a looked-up request failed", clientIp, e);
+                        waiting.clientGone();
+                        ctx.close();
+                    }
+                }));
     }
 
     private void refuseMalformed(Throwable cause) {
@@ -153,7 +162,8 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
         }
         services.metrics().response(status.code());
         // The decoder cannot find the next request after a malformed one: always close.
-        respondError(status, code, "malformed request: " + cause.getMessage(), false, false);
+        // Lingering: with an oversized head (431, 414) the client is most likely still sending.
+        respondError(status, code, "malformed request: " + cause.getMessage(), false, true);
     }
 
     /**
