@@ -37,11 +37,6 @@ public final class RouteEntry {
         return new RouteEntry(key, null, false, 0, fetchedAtMillis);
     }
 
-    /** The same route state, confirmed at another time. */
-    public RouteEntry confirmedAt(long millis) {
-        return new RouteEntry(key, url, active, revision, millis);
-    }
-
     /**
      * Whether this entry should replace {@code other} for the same key: a higher revision always
      * wins, so an older revision never overwrites a newer one; the same revision only refreshes the
