@@ -54,6 +54,11 @@ class ProxyHttpTest {
         return service;
     }
 
+    /** A request head through the sidecar to {@code service} v1, without the blank line that ends it. */
+    private static String head(String method, String path, String service) {
+        return method + " " + path + " HTTP/1.1\r\nHost: app\r\nx-tm-service: " + service + "\r\nx-tm-version: v1\r\n";
+    }
+
     private static Socket connect() throws IOException {
         Socket socket = new Socket("127.0.0.1", sidecar.port());
         socket.setSoTimeout(10_000);
@@ -111,7 +116,7 @@ class ProxyHttpTest {
     void aChunkedRequestBodyArrivesWhole() throws Exception {
         String service = route(upstream.url("/"));
         try (Socket socket = connect()) {
-            send(socket, "POST /sha256 HTTP/1.1\r\nHost: app\r\nx-tm-service: " + service + "\r\nx-tm-version: v1\r\n"
+            send(socket, head("POST", "/sha256", service)
                     + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n, wide\r\n7\r\n world!\r\n0\r\n\r\n");
             String response = readResponse(socket.getInputStream(), false);
             assertThat(response).startsWith("HTTP/1.1 200").contains(sha256("hello, wide world!") + " 18");
@@ -122,7 +127,7 @@ class ProxyHttpTest {
     void expectContinueIsAnsweredByTheUpstreamBeforeTheBodyIsSent() throws Exception {
         String service = route(upstream.url("/"));
         try (Socket socket = connect()) {
-            send(socket, "POST /sha256 HTTP/1.1\r\nHost: app\r\nx-tm-service: " + service + "\r\nx-tm-version: v1\r\n"
+            send(socket, head("POST", "/sha256", service)
                     + "Expect: 100-continue\r\nContent-Length: 5\r\n\r\n");
             String interim = ScriptedUpstream.readHead(socket.getInputStream());
             assertThat(interim).startsWith("HTTP/1.1 100");
@@ -135,11 +140,10 @@ class ProxyHttpTest {
     void headGetsTheHeadersOnlyAndTheConnectionStaysUsable() throws Exception {
         String service = route(upstream.url("/"));
         try (Socket socket = connect()) {
-            String request = " / HTTP/1.1\r\nHost: app\r\nx-tm-service: " + service + "\r\nx-tm-version: v1\r\n\r\n";
-            send(socket, "HEAD" + request);
+            send(socket, head("HEAD", "/", service) + "\r\n");
             String head = readResponse(socket.getInputStream(), true);
             assertThat(head).startsWith("HTTP/1.1 200").containsIgnoringCase("x-upstream: a");
-            send(socket, "GET" + request);
+            send(socket, head("GET", "/", service) + "\r\n");
             assertThat(readResponse(socket.getInputStream(), false)).startsWith("HTTP/1.1 200").endsWith("a GET /\n");
         }
     }
@@ -151,11 +155,10 @@ class ProxyHttpTest {
                 : "HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\nContent-Length: 42\r\n\r\n")) {
             String service = route(scripted.url("/"));
             try (Socket socket = connect()) {
-                String headers = " HTTP/1.1\r\nHost: app\r\nx-tm-service: " + service + "\r\nx-tm-version: v1\r\n\r\n";
-                send(socket, "GET /204" + headers + "GET /304" + headers); // pipelined
+                send(socket, head("GET", "/204", service) + "\r\n" + head("GET", "/304", service) + "\r\n"); // pipelined
                 assertThat(readResponse(socket.getInputStream(), true)).startsWith("HTTP/1.1 204").contains("x-kind: 204");
                 assertThat(readResponse(socket.getInputStream(), true)).startsWith("HTTP/1.1 304").contains("\"v1\"");
-                send(socket, "GET /204" + headers);
+                send(socket, head("GET", "/204", service) + "\r\n");
                 assertThat(readResponse(socket.getInputStream(), true)).startsWith("HTTP/1.1 204");
             }
         }
@@ -218,7 +221,7 @@ class ProxyHttpTest {
             String service = route(scripted.url("/"));
             double retries = sidecar.metrics().upstreamRetries().count();
             try (Socket socket = connect()) {
-                String get = "GET / HTTP/1.1\r\nHost: app\r\nx-tm-service: " + service + "\r\nx-tm-version: v1\r\n\r\n";
+                String get = head("GET", "/", service) + "\r\n";
                 for (int i = 0; i < 3; i++) {
                     send(socket, get);
                     assertThat(readResponse(socket.getInputStream(), false)).startsWith("HTTP/1.1 200").endsWith("ok");
@@ -227,7 +230,7 @@ class ProxyHttpTest {
                 // may have warmed the other event loop's pool, so two or three of them were retried.
                 assertThat(sidecar.metrics().upstreamRetries().count() - retries).isBetween(2.0, 3.0);
 
-                send(socket, "POST / HTTP/1.1\r\nHost: app\r\nx-tm-service: " + service + "\r\nx-tm-version: v1\r\n"
+                send(socket, head("POST", "/", service)
                         + "Content-Length: 4\r\n\r\nbody");
                 assertThat(readResponse(socket.getInputStream(), false))
                         .startsWith("HTTP/1.1 502").contains("\"error\":\"upstream_unreachable\"");
@@ -249,9 +252,9 @@ class ProxyHttpTest {
     void pipelinedRequestsWithBodiesEachGetTheirOwnBody() throws Exception {
         String service = route(upstream.url("/"));
         try (Socket socket = connect()) {
-            String head = "POST /sha256 HTTP/1.1\r\nHost: app\r\nx-tm-service: " + service + "\r\nx-tm-version: v1\r\n";
-            send(socket, head + "Content-Length: 3\r\n\r\none" + head + "Content-Length: 5\r\n\r\nthree"
-                    + head + "Transfer-Encoding: chunked\r\n\r\n3\r\ntwo\r\n0\r\n\r\n");
+            String post = head("POST", "/sha256", service);
+            send(socket, post + "Content-Length: 3\r\n\r\none" + post + "Content-Length: 5\r\n\r\nthree"
+                    + post + "Transfer-Encoding: chunked\r\n\r\n3\r\ntwo\r\n0\r\n\r\n");
             InputStream in = socket.getInputStream();
             assertThat(readResponse(in, false)).contains(sha256("one") + " 3");
             assertThat(readResponse(in, false)).contains(sha256("three") + " 5");
@@ -266,7 +269,7 @@ class ProxyHttpTest {
             scripted.requestHeads.clear();
             String smuggled = "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n";
             try (Socket socket = connect()) {
-                send(socket, "POST / HTTP/1.1\r\nHost: app\r\nx-tm-service: " + service + "\r\nx-tm-version: v1\r\n"
+                send(socket, head("POST", "/", service)
                         + "Connection: content-length\r\nContent-Length: " + smuggled.length() + "\r\n\r\n" + smuggled);
                 assertThat(readResponse(socket.getInputStream(), false)).startsWith("HTTP/1.1 200");
             }
@@ -282,7 +285,7 @@ class ProxyHttpTest {
                 : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")) {
             String service = route(scripted.url("/"));
             try (Socket socket = connect()) {
-                send(socket, "GET /bad HTTP/1.1\r\nHost: app\r\nx-tm-service: " + service + "\r\nx-tm-version: v1\r\n\r\n");
+                send(socket, head("GET", "/bad", service) + "\r\n");
                 // The 200 head may already be on its way, so the client learns of the broken body from
                 // the connection closing: never from a clean end of the body.
                 String received = new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
@@ -328,7 +331,7 @@ class ProxyHttpTest {
             harness.put(service, "v1", slow.url("/"));
             Poll.until(Duration.ofSeconds(2), "route known", () -> sidecar.resolver().entry(harness.tenant + "/" + service + "/prod/v1") != null);
             try (Socket socket = connect()) {
-                send(socket, "POST / HTTP/1.1\r\nHost: app\r\nx-tm-service: " + service + "\r\nx-tm-version: v1\r\n"
+                send(socket, head("POST", "/", service)
                         + "Transfer-Encoding: chunked\r\n\r\nzz\r\nnot a chunk\r\n");
                 InputStream in = socket.getInputStream();
                 assertThat(readResponse(in, false)).startsWith("HTTP/1.1 400").contains("connection: close")

@@ -15,7 +15,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterAll;
@@ -167,11 +166,7 @@ class SidecarEndToEndTest {
     void aHundredConcurrentRequestsForOneUncachedKeyMakeOnePostgresQuery() throws Exception {
         String service = service();
         harness.put(service, "v1", upstreamA.url("/"));
-        // A second sidecar that reads no events (its topic has none) and has its own empty L1, so
-        // the route is in none of its tiers; Redis does not have it either (events only delete).
-        Map<String, String> env = harness.sidecarEnv(dir.resolve("isolated.l1"));
-        env.put("TM_KAFKA_TOPIC", "tm.route-events.none-" + UUID.randomUUID());
-        try (Sidecar isolated = SidecarHarness.startSidecar(env)) {
+        try (Sidecar isolated = SidecarHarness.startSidecar(harness.isolatedSidecarEnv(dir.resolve("isolated.l1")))) {
             long before = SidecarHarness.lookups(isolated, Tier.POSTGRES);
             List<CompletableFuture<HttpResponse<String>>> responses = new ArrayList<>();
             HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + isolated.port() + "/"))

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.UUID;
 import java.util.function.LongSupplier;
 
 /**
@@ -53,6 +54,17 @@ final class SidecarHarness implements AutoCloseable {
         env.put("TM_ENV", "prod");
         env.put("TM_UPSTREAM_RESPONSE_TIMEOUT_MS", "1500");
         env.put("TM_PROXY_DRAIN_TIMEOUT_MS", "2000");
+        return env;
+    }
+
+    /**
+     * A sidecar that reads no events (its topic has none), with an L1 of its own: a route written
+     * through the control API is in none of its tiers until it looks it up (Redis does not have it
+     * either: events only delete Redis keys).
+     */
+    Map<String, String> isolatedSidecarEnv(Path l1File) {
+        Map<String, String> env = sidecarEnv(l1File);
+        env.put("TM_KAFKA_TOPIC", "tm.route-events.none-" + UUID.randomUUID());
         return env;
     }
 

@@ -145,10 +145,7 @@ class SidecarOutageTest {
     void aHungRedisLeavesTimeToAskPostgres() throws Exception {
         String service = service();
         harness.put(service, "v1", upstreamA.url("/"));
-        // A sidecar that reads no events, so the route is in none of its caches.
-        Map<String, String> env = harness.sidecarEnv(dir.resolve("routes.l1"));
-        env.put("TM_KAFKA_TOPIC", "tm.route-events.none-" + UUID.randomUUID());
-        try (Sidecar sidecar = SidecarHarness.startSidecar(env)) {
+        try (Sidecar sidecar = SidecarHarness.startSidecar(harness.isolatedSidecarEnv(dir.resolve("routes.l1")))) {
             Poll.until(Duration.ofSeconds(10), "Redis connected", () ->
                     harness.get(sidecar, "/", service(), "v1").statusCode() == 404
                             && sidecar.metrics().lookups(dev.trafficmanager.proxy.metrics.ProxyMetrics.Tier.REDIS,

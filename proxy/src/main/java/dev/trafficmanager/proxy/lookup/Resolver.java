@@ -92,23 +92,19 @@ public final class Resolver {
         }
         long age = clock.getAsLong() - entry.fetchedAtMillis();
         boolean positive = entry.active();
-        if (age < (positive ? positiveRefreshAt : negativeRefreshAt)) {
-            metrics.lookup(tier, positive ? Result.HIT : Result.NEGATIVE);
-            return entry;
+        boolean expired = age >= (positive ? positiveTtl : negativeTtl);
+        if (expired && sourcesAnswering) {
+            return null; // re-confirm before use
         }
-        if (age < (positive ? positiveTtl : negativeTtl)) {
+        if (age >= (positive ? positiveRefreshAt : negativeRefreshAt)) {
             refreshInBackground(entry.key());
-            metrics.lookup(tier, positive ? Result.HIT : Result.NEGATIVE);
-            return entry;
+            if (expired) {
+                // The last lookup found every tier down: do not make this request wait for another.
+                metrics.staleServes().increment();
+            }
         }
-        if (!sourcesAnswering) {
-            // The last lookup found every tier down: do not make this request wait for another.
-            refreshInBackground(entry.key());
-            metrics.staleServes().increment();
-            metrics.lookup(tier, positive ? Result.HIT : Result.NEGATIVE);
-            return entry;
-        }
-        return null;
+        metrics.lookup(tier, positive ? Result.HIT : Result.NEGATIVE);
+        return entry;
     }
 
     /**
@@ -117,15 +113,16 @@ public final class Resolver {
      * tier answers within the lookup timeout and nothing is cached for the key.
      */
     public CompletableFuture<Resolution> resolve(String key) {
-        RouteEntry known = entry(key);
-        Tier knownTier = known == null ? null : near.get(key) != null ? Tier.NEAR : Tier.L1;
         return lookup(key).handle((resolution, error) -> {
             if (error == null) {
                 return resolution;
             }
+            // Only on failure, and off the event loop: the last known entry, however old.
+            RouteEntry inNear = near.get(key);
+            RouteEntry known = inNear != null ? inNear : l1.get(key, key);
             if (known != null) {
                 metrics.staleServes().increment();
-                return new Resolution(known, knownTier, true);
+                return new Resolution(known, inNear != null ? Tier.NEAR : Tier.L1, true);
             }
             metrics.lookupsUnavailable().increment();
             throw new LookupUnavailableException("no tier could answer for " + key + " within "

@@ -124,11 +124,6 @@ final class Exchange implements ResponseListener {
         route(resolution.entry());
     }
 
-    /** Answers a request refused before any lookup (bad headers, bad target). */
-    void refuse(HttpResponseStatus status, String code, String message) {
-        fail(status, code, message);
-    }
-
     @Override
     public void upstreamConnected(Channel channel, boolean fromPool) {
         if (done) {
@@ -168,9 +163,8 @@ final class Exchange implements ResponseListener {
     }
 
     private void writeBody(HttpContent content, boolean flush) {
-        if (content.content().isReadable()) {
-            bodyBytesSent = true;
-        }
+        boolean progress = content.content().isReadable();
+        bodyBytesSent |= progress;
         Channel channel = upstream;
         ChannelFuture write = flush ? channel.writeAndFlush(content) : channel.write(content);
         write.addListener(f -> {
@@ -179,7 +173,7 @@ final class Exchange implements ResponseListener {
             } else if (!done) {
                 // The response timeout counts from the last progress of the request, so a long upload
                 // is not cut off while an upstream that stops reading it still is.
-                if (!responseStarted) {
+                if (progress && !responseStarted) {
                     armResponseTimer();
                 }
                 if (!requestComplete) {
@@ -200,9 +194,7 @@ final class Exchange implements ResponseListener {
             // forwarded cannot be trusted.
             Throwable cause = msg.decoderResult().cause();
             ReferenceCountUtil.release(msg);
-            pool.release(upstream, false);
-            upstream = null;
-            if (responseStarted) {
+            if (responseStarted) { // both close the upstream connection (cleanUp)
                 abort();
             } else {
                 fail(HttpResponseStatus.BAD_GATEWAY, "upstream_unreachable",
@@ -263,7 +255,7 @@ final class Exchange implements ResponseListener {
             if (!connection.clientVersion().equals(HttpVersion.HTTP_1_1) && !Forwarding.framedForHttp10(response, bodyless)) {
                 keepAlive = false; // an HTTP/1.0 client learns the end of an unframed body from the close
             }
-            if (!requestComplete && !this.bodiless) {
+            if (bodyUnread()) {
                 keepAlive = false; // answered before the whole body arrived: the rest is not read
             }
             connection.setKeepAlive(keepAlive);
@@ -274,13 +266,10 @@ final class Exchange implements ResponseListener {
 
     /** The response's last part is written: pool the upstream connection, go on with the client. */
     private void finish(ChannelFuture lastWrite) {
-        done = true;
-        services.metrics().response(status);
-        services.drain().ended();
+        end(status);
         pool.release(upstream, upstreamKeepAlive && requestComplete && body.isEmpty());
         upstream = null;
-        boolean bodyUnread = !requestComplete && !bodiless;
-        connection.exchangeEnded(lastWrite, !bodyUnread, bodyUnread);
+        connection.exchangeEnded(lastWrite, bodyUnread());
     }
 
     @Override
@@ -330,33 +319,39 @@ final class Exchange implements ResponseListener {
     /** The client connection closed: drop everything, never pool a half-used upstream connection. */
     void clientGone() {
         if (!done) {
-            done = true;
-            if (responseStarted) {
-                services.metrics().response(status);
-            }
-            services.drain().ended();
+            end(responseStarted ? status : 0);
             cleanUp();
         }
     }
 
-    /** Answers with an error before any response byte went out. */
-    private void fail(HttpResponseStatus failure, String code, String message) {
-        done = true;
-        services.metrics().response(failure.code());
-        services.drain().ended();
+    /** Answers with an error before any response byte went out (also for requests refused before a lookup). */
+    void fail(HttpResponseStatus failure, String code, String message) {
+        end(failure.code());
         cleanUp();
-        connection.respondError(failure, code, message, clientKeepAlive, !requestComplete && !bodiless);
+        connection.respondError(failure, code, message, clientKeepAlive, bodyUnread());
     }
 
     /** Ends an exchange whose response already started: close the client connection. */
     private void abort() {
         if (!done) {
-            done = true;
-            services.metrics().response(status);
-            services.drain().ended();
+            end(status);
         }
         cleanUp();
         connection.close();
+    }
+
+    /** The exchange is over: counted once by status (0: no response went out), and no longer in flight. */
+    private void end(int responseStatus) {
+        done = true;
+        if (responseStatus != 0) {
+            services.metrics().response(responseStatus);
+        }
+        services.drain().ended();
+    }
+
+    /** Whether body bytes of the request may still be on the wire, unread. */
+    private boolean bodyUnread() {
+        return !requestComplete && !bodiless;
     }
 
     private void cleanUp() {

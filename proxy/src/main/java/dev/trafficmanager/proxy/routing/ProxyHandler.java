@@ -13,7 +13,6 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
@@ -119,13 +118,13 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
         String originForm = Forwarding.originForm(request.uri());
         exchange = new Exchange(this, ctx, services, request, originForm);
         if (originForm == null) {
-            exchange.refuse(HttpResponseStatus.BAD_REQUEST, "bad_request",
+            exchange.fail(HttpResponseStatus.BAD_REQUEST, "bad_request",
                     "request target " + JsonText.quote(request.uri()) + " (expected: /path or http://host/path)");
             return;
         }
         RouteHeaders.Problem problem = services.headers().read(request.headers(), probe);
         if (problem != null) {
-            exchange.refuse(HttpResponseStatus.BAD_REQUEST, problem.code(), problem.message());
+            exchange.fail(HttpResponseStatus.BAD_REQUEST, problem.code(), problem.message());
             return;
         }
         RouteEntry entry = services.resolver().cached(probe);
@@ -150,13 +149,10 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     private void refuseMalformed(Throwable cause) {
         HttpResponseStatus status = HttpResponseStatus.BAD_REQUEST;
         String code = "bad_request";
-        if (cause instanceof TooLongHttpHeaderException) {
-            status = HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE;
-            code = "headers_too_large";
-        } else if (cause instanceof TooLongHttpLineException) {
+        if (cause instanceof TooLongHttpLineException) {
             status = HttpResponseStatus.REQUEST_URI_TOO_LONG;
             code = "uri_too_long";
-        } else if (cause instanceof TooLongFrameException) {
+        } else if (cause instanceof TooLongFrameException) { // the headers (TooLongHttpHeaderException)
             status = HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE;
             code = "headers_too_large";
         }
@@ -172,9 +168,15 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
      */
     void respondError(HttpResponseStatus status, String code, String message, boolean clientKeepAlive,
                       boolean bodyUnread) {
-        boolean keep = clientKeepAlive && !bodyUnread && keepAlive && !services.drain().draining();
-        ChannelFuture write = ctx.writeAndFlush(ErrorResponses.error(ctx.alloc(), status, code, message, keep));
-        exchangeEnded(write, keep, bodyUnread);
+        keepAlive &= clientKeepAlive;
+        ChannelFuture write = ctx.writeAndFlush(ErrorResponses.error(ctx.alloc(), status, code, message,
+                keepsConnection(bodyUnread)));
+        exchangeEnded(write, bodyUnread);
+    }
+
+    /** Whether the connection serves another request after this one. */
+    private boolean keepsConnection(boolean bodyUnread) {
+        return keepAlive && !bodyUnread && !services.drain().draining();
     }
 
     /**
@@ -183,9 +185,9 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
      * close (shut our side down, then discard what arrives for a while), so the client's kernel does
      * not answer our close with a reset that destroys the response before the client reads it.
      */
-    void exchangeEnded(ChannelFuture write, boolean keep, boolean bodyUnread) {
+    void exchangeEnded(ChannelFuture write, boolean bodyUnread) {
         exchange = null;
-        if (!keep || !keepAlive || services.drain().draining()) {
+        if (!keepsConnection(bodyUnread)) {
             closing = true;
             releaseQueued();
             if (bodyUnread) {
@@ -198,11 +200,13 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
         keepAlive = true;
         // Messages read ahead belong to the next requests: the first starts an exchange, its body
         // parts go to that exchange, and whatever follows its end is queued again by it.
-        ArrayDeque<Object> ahead = new ArrayDeque<>(queued);
-        queued.clear();
-        Object msg;
-        while ((msg = ahead.poll()) != null) {
-            dispatch(msg);
+        if (!queued.isEmpty()) { // only pipelining reads ahead: no copy on the common path
+            ArrayDeque<Object> ahead = new ArrayDeque<>(queued);
+            queued.clear();
+            Object msg;
+            while ((msg = ahead.poll()) != null) {
+                dispatch(msg);
+            }
         }
         if (exchange == null && !closing) {
             ctx.read();
