@@ -79,17 +79,25 @@ public final class Sidecar implements AutoCloseable {
         SslContext ssl = tls.build();
         UpstreamPools pools = new UpstreamPools(config.upstream(), transport.socketChannel(), ssl, dns, metrics);
         RouteHeaders headers = new RouteHeaders(config.headers(), config.defaults());
-        ProxyServices services = new ProxyServices(resolver, headers, pools, metrics, drain, config.upstream());
-        server = new ServerBootstrap().group(loops).channel(transport.serverChannel())
-                .option(ChannelOption.SO_BACKLOG, 1024)
-                .childOption(ChannelOption.AUTO_READ, false)
-                .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(new ProxyInitializer(services, config))
-                .bind(new InetSocketAddress(config.bind(), config.port())).sync().channel();
+        ProxyServices services = new ProxyServices(resolver, headers, pools, metrics, drain, config.upstream(),
+                config.clientIdleTimeout());
+        server = bindProxy(transport, loops, services, config);
         admin = AdminServer.start(transport, config.adminBind(), config.adminPort(),
                 () -> new AdminHandler(metrics, resolver, headers, this::notReady));
         log.info("sidecar proxy on {}:{} ({}, {} event loops), admin on {}:{}, L1 {} ({} entries)", config.bind(), port(),
                 transport.name(), config.eventLoops(), config.adminBind(), admin.port(), config.l1File(), l1.size());
+    }
+
+    /** The proxy port's listener on {@code loops}, serving with {@code services} (also used by the benchmarks). */
+    public static Channel bindProxy(Transport transport, EventLoopGroup loops, ProxyServices services, ProxyConfig config)
+            throws InterruptedException {
+        return new ServerBootstrap().group(loops).channel(transport.serverChannel())
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .childOption(ChannelOption.AUTO_READ, false)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.ALLOCATOR, Transport.ALLOCATOR)
+                .childHandler(new ProxyInitializer(services, config))
+                .bind(new InetSocketAddress(config.bind(), config.port())).sync().channel();
     }
 
     public static Sidecar start(ProxyConfig config) throws InterruptedException, SSLException {

@@ -1,5 +1,7 @@
 package dev.trafficmanager.proxy;
 
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -20,6 +22,13 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 /** Epoll where the native library loads (Linux), NIO otherwise: the channel types to match. */
 public record Transport(String name, IoHandlerFactory io, Class<? extends ServerChannel> serverChannel,
                         Class<? extends SocketChannel> socketChannel, Class<? extends DatagramChannel> datagramChannel) {
+
+    /**
+     * The buffers of client and upstream connections: Netty's pooled allocator with per-event-loop
+     * caches, which cost less CPU per request under load here than 4.2's default adaptive allocator
+     * (see the README's load test figures).
+     */
+    public static final ByteBufAllocator ALLOCATOR = PooledByteBufAllocator.DEFAULT;
 
     public static Transport detect() {
         if (Epoll.isAvailable()) {

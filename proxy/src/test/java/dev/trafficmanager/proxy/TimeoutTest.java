@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.trafficmanager.testing.LocalStack;
 import dev.trafficmanager.testing.Poll;
+import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -39,6 +41,26 @@ class TimeoutTest {
                     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
                 }
 
+                // A request head trickled a byte at a time (slowloris): every byte is activity, but no
+                // request ever starts, so the idle timeout still closes the connection.
+                try (Socket slow = new Socket("127.0.0.1", sidecar.port())) {
+                    long start = System.nanoTime();
+                    OutputStream out = slow.getOutputStream();
+                    out.write("GET / HTTP/1.1\r\nHost: app\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                    boolean closed = false;
+                    for (int i = 0; i < 40 && !closed; i++) { // 40 x 100 ms: at most 4 s
+                        try {
+                            out.write('x');
+                            out.flush();
+                            Thread.sleep(100); // the pace of the attack, not a wait for a condition
+                        } catch (IOException e) {
+                            closed = true;
+                        }
+                    }
+                    assertThat(closed).as("trickling connection closed").isTrue();
+                    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
+                }
+
                 try (Socket client = new Socket("127.0.0.1", sidecar.port())) {
                     client.setSoTimeout(5000);
                     client.getOutputStream().write(("GET / HTTP/1.1\r\nHost: app\r\nx-tm-service: stall\r\nx-tm-version: v1\r\n\r\n")
@@ -46,6 +68,32 @@ class TimeoutTest {
                     InputStream in = client.getInputStream();
                     String received = new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
                     assertThat(received).startsWith("HTTP/1.1 200").endsWith("only part of the body");
+                }
+            }
+        }
+    }
+
+    @Test
+    void aPooledUpstreamConnectionClosesAfterThePoolIdleTimeout() throws Exception {
+        try (SidecarHarness harness = SidecarHarness.start();
+             ScriptedUpstream upstream = new ScriptedUpstream((i, head) -> "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")) {
+            harness.put("pooled", "v1", upstream.url("/"));
+            Map<String, String> env = harness.sidecarEnv(dir.resolve("routes.l1"));
+            env.put("TM_UPSTREAM_POOL_IDLE_MS", "300");
+            try (Sidecar sidecar = SidecarHarness.startReady(env)) {
+                Poll.until(Duration.ofSeconds(2), "route known", () -> sidecar.resolver().entry(harness.tenant + "/pooled/prod/v1") != null);
+                try (Socket client = new Socket("127.0.0.1", sidecar.port())) {
+                    client.setSoTimeout(5000);
+                    client.getOutputStream().write(("GET / HTTP/1.1\r\nHost: app\r\nx-tm-service: pooled\r\nx-tm-version: v1\r\n\r\n")
+                            .getBytes(StandardCharsets.ISO_8859_1));
+                    byte[] response = new byte[256];
+                    int n = client.getInputStream().read(response);
+                    assertThat(new String(response, 0, n, StandardCharsets.ISO_8859_1)).startsWith("HTTP/1.1 200").endsWith("ok");
+                    assertThat(sidecar.metrics().scrape()).contains("tm_upstream_connections_idle 1.0");
+                    long pooledAt = System.nanoTime();
+                    Poll.until(Duration.ofSeconds(3), "pooled connection closed",
+                            () -> sidecar.metrics().scrape().contains("tm_upstream_connections_open 0.0"));
+                    assertThat(Duration.ofNanos(System.nanoTime() - pooledAt)).isGreaterThan(Duration.ofMillis(200));
                 }
             }
         }

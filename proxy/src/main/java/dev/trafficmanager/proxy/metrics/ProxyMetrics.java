@@ -3,6 +3,9 @@ package dev.trafficmanager.proxy.metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
@@ -36,8 +39,14 @@ public final class ProxyMetrics {
     private final Counter eventsUndecodable;
     private final Counter l1WritesDropped;
     private final Counter upstreamRetries;
+    private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
 
     public ProxyMetrics() {
+        // The JVM's own: heap and off-heap use, GC pauses, CPU, so a platform team can watch the sidecar's
+        // footprint with the meters it watches elsewhere.
+        new JvmMemoryMetrics().bindTo(registry);
+        gcMetrics.bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
         for (int c = 1; c <= 5; c++) {
             requestsByClass[c] = Counter.builder("tm_proxy_requests").tag("status_class", c + "xx")
                     .description("responses sent by the proxy port, by status class").register(registry);
@@ -131,6 +140,7 @@ public final class ProxyMetrics {
     }
 
     public void close() {
+        gcMetrics.close();
         registry.close();
     }
 }

@@ -5,7 +5,7 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Tracks client connections and requests in flight, for a graceful stop: once draining, responses
@@ -15,7 +15,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Drain {
     private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
-    private final AtomicInteger inFlight = new AtomicInteger();
+    // Touched by every request on every event loop: a LongAdder does not bounce one cache line
+    // between cores, and the last activity is only written once it matters (while draining).
+    private final LongAdder inFlight = new LongAdder();
     private volatile long lastActivityNanos = System.nanoTime();
     private volatile boolean draining;
 
@@ -24,13 +26,17 @@ public final class Drain {
     }
 
     void started() {
-        inFlight.incrementAndGet();
-        lastActivityNanos = System.nanoTime();
+        inFlight.increment();
+        if (draining) {
+            lastActivityNanos = System.nanoTime();
+        }
     }
 
     void ended() {
-        inFlight.decrementAndGet();
-        lastActivityNanos = System.nanoTime();
+        inFlight.decrement();
+        if (draining) {
+            lastActivityNanos = System.nanoTime();
+        }
     }
 
     public boolean draining() {
@@ -38,10 +44,12 @@ public final class Drain {
     }
 
     public int inFlight() {
-        return inFlight.get();
+        return inFlight.intValue();
     }
 
+    /** Draining from now on; the quiet period counts from here or from the last request after it. */
     public void start() {
+        lastActivityNanos = System.nanoTime();
         draining = true;
     }
 
@@ -52,7 +60,7 @@ public final class Drain {
      */
     public boolean awaitQuiet(Duration quiet, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (inFlight.get() > 0 || System.nanoTime() - lastActivityNanos < quiet.toNanos()) {
+        while (inFlight.sum() > 0 || System.nanoTime() - lastActivityNanos < quiet.toNanos()) {
             if (System.nanoTime() >= deadline) {
                 return false;
             }

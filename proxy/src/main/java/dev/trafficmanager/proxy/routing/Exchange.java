@@ -19,8 +19,6 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One request through the sidecar: resolve the route, borrow an upstream connection, stream the
@@ -53,7 +51,7 @@ final class Exchange implements ResponseListener {
     private boolean upstreamKeepAlive;
     private int status;
     private long sentAtNanos;
-    private ScheduledFuture<?> responseTimer;
+    private Runnable responseTimeout; // created on first use, then re-armed
     private boolean done;
 
     Exchange(ProxyHandler connection, ChannelHandlerContext ctx, ProxyServices services, HttpRequest request,
@@ -367,15 +365,15 @@ final class Exchange implements ResponseListener {
     }
 
     private void armResponseTimer() {
-        cancelTimer();
-        responseTimer = ctx.executor().schedule(this::responseTimedOut,
-                services.upstream().responseTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        if (responseTimeout == null) {
+            responseTimeout = this::responseTimedOut;
+        }
+        connection.responseDeadline().arm(services.upstream().responseTimeout().toNanos(), responseTimeout);
     }
 
     private void cancelTimer() {
-        if (responseTimer != null) {
-            responseTimer.cancel(false);
-            responseTimer = null;
+        if (responseTimeout != null && connection.responseDeadline().armedFor(responseTimeout)) {
+            connection.responseDeadline().disarm();
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.trafficmanager.proxy.routing;
 
+import dev.trafficmanager.proxy.Deadline;
 import dev.trafficmanager.proxy.lookup.RouteEntry;
 import dev.trafficmanager.proxy.lookup.RouteKeyProbe;
 import io.netty.channel.ChannelFuture;
@@ -14,7 +15,6 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpLineException;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -48,6 +48,11 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     private boolean closing;
     private boolean lingering;
     private long discarded;
+    /** The client's idle timeout, armed while no request is in flight (it also ends a request head sent too slowly). */
+    private Deadline idle;
+    /** The response timeout of the request in flight (armed by its exchange). */
+    private Deadline response;
+    private final Runnable idleTimeout = this::idleTimedOut;
 
     public ProxyHandler(ProxyServices services) {
         this.services = services;
@@ -60,7 +65,24 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
             clientIp = remote.getAddress().getHostAddress();
         }
         services.drain().opened(ctx.channel());
+        idle = new Deadline(ctx.executor());
+        response = new Deadline(ctx.executor());
+        armIdle();
         ctx.read();
+    }
+
+    private void armIdle() {
+        idle.arm(services.clientIdleTimeoutNanos(), idleTimeout);
+    }
+
+    private void idleTimedOut() {
+        if (exchange == null && !closing) {
+            ctx.close(); // an idle keep-alive client; a request in flight has its own timeouts
+        }
+    }
+
+    Deadline responseDeadline() {
+        return response;
     }
 
     @Override
@@ -107,6 +129,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void start(HttpRequest request) {
+        idle.disarm();
         clientVersion = request.protocolVersion();
         DecoderResult decoded = request.decoderResult();
         if (decoded.isFailure()) {
@@ -209,6 +232,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
             }
         }
         if (exchange == null && !closing) {
+            armIdle();
             ctx.read();
         }
     }
@@ -252,17 +276,10 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     }
 
     @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof IdleStateEvent && exchange == null) {
-            ctx.close(); // an idle keep-alive client; a request in flight has its own timeouts
-        } else {
-            ctx.fireUserEventTriggered(evt);
-        }
-    }
-
-    @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         closing = true;
+        idle.close();
+        response.close();
         if (exchange != null) {
             exchange.clientGone();
             exchange = null;

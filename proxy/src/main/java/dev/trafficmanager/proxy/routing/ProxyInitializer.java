@@ -5,19 +5,16 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.timeout.IdleStateHandler;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Assembles a client connection's pipeline:
  * <pre>
- *   socket -> http (HttpServerCodec: limits, 431/414 on excess) -> idle (client idle timeout) -> proxy (ProxyHandler)
+ *   socket -> http (HttpServerCodec: limits, 431/414 on excess) -> proxy (ProxyHandler, with the idle and response timeouts)
  * </pre>
  * Bodies are never aggregated: the proxy handler streams them.
  */
 public final class ProxyInitializer extends ChannelInitializer<SocketChannel> {
     public static final String HTTP = "http";
-    public static final String IDLE = "idle";
     public static final String PROXY = "proxy";
 
     private final ProxyServices services;
@@ -35,7 +32,6 @@ public final class ProxyInitializer extends ChannelInitializer<SocketChannel> {
                         .setMaxInitialLineLength(config.maxInitialLine())
                         .setMaxHeaderSize(config.maxHeaderSize())
                         .setMaxChunkSize(65536)))
-                .addLast(IDLE, new IdleStateHandler(0, 0, config.clientIdleTimeout().toMillis(), TimeUnit.MILLISECONDS))
                 .addLast(PROXY, new ProxyHandler(services));
     }
 }

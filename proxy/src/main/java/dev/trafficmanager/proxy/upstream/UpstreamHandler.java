@@ -1,10 +1,10 @@
 package dev.trafficmanager.proxy.upstream;
 
+import dev.trafficmanager.proxy.Deadline;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpObject;
-import io.netty.handler.timeout.IdleState;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 
@@ -18,16 +18,55 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
     static final AttributeKey<ResponseListener> EXCHANGE = AttributeKey.valueOf("tm.exchange");
 
     private final UpstreamPool pool;
+    private final long streamIdleNanos;
+    private final long poolIdleNanos;
+    private final Runnable streamIdleExpired = this::streamIdleExpired;
+    private final Runnable poolIdleExpired = this::poolIdleExpired;
+    private ChannelHandlerContext ctx;
+    /** No response byte for TM_UPSTREAM_IDLE_TIMEOUT_MS while serving an exchange: a stalled response. */
+    private Deadline streamIdle;
+    /** Unused in the pool for TM_UPSTREAM_POOL_IDLE_MS: closed before the upstream's own keep-alive timeout. */
+    private Deadline poolIdle;
 
-    UpstreamHandler(UpstreamPool pool) {
+    UpstreamHandler(UpstreamPool pool, long streamIdleNanos, long poolIdleNanos) {
         this.pool = pool;
+        this.streamIdleNanos = streamIdleNanos;
+        this.poolIdleNanos = poolIdleNanos;
     }
 
-    static void attach(io.netty.channel.Channel channel, ResponseListener exchange) {
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        streamIdle = new Deadline(ctx.executor());
+        poolIdle = new Deadline(ctx.executor());
+    }
+
+    /** The connection went back to its pool. */
+    static void pooled(Channel channel) {
+        UpstreamHandler handler = channel.pipeline().get(UpstreamHandler.class);
+        if (handler != null) {
+            handler.poolIdle.arm(handler.poolIdleNanos, handler.poolIdleExpired);
+        }
+    }
+
+    private void poolIdleExpired() {
+        if (ctx.channel().attr(EXCHANGE).get() == null) {
+            ctx.close();
+        }
+    }
+
+    private void streamIdleExpired() {
+        ResponseListener listener = ctx.channel().attr(EXCHANGE).get();
+        if (listener != null) {
+            listener.upstreamIdle();
+        }
+    }
+
+    static void attach(Channel channel, ResponseListener exchange) {
         channel.attr(EXCHANGE).set(exchange);
     }
 
-    static ResponseListener detach(io.netty.channel.Channel channel) {
+    static ResponseListener detach(Channel channel) {
         return channel.attr(EXCHANGE).getAndSet(null);
     }
 
@@ -35,6 +74,7 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         ResponseListener listener = ctx.channel().attr(EXCHANGE).get();
         if (listener != null && msg instanceof HttpObject http) {
+            streamIdle.arm(streamIdleNanos, streamIdleExpired);
             listener.upstreamResponse(http);
         } else {
             // Bytes from an upstream with no request outstanding: it broke the protocol.
@@ -52,21 +92,9 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
     }
 
     @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (!(evt instanceof IdleStateEvent idle)) {
-            ctx.fireUserEventTriggered(evt);
-            return;
-        }
-        ResponseListener listener = ctx.channel().attr(EXCHANGE).get();
-        if (listener == null && idle.state() == IdleState.ALL_IDLE) {
-            ctx.close(); // idle in the pool: close it before the upstream's own keep-alive timeout does
-        } else if (listener != null && idle.state() == IdleState.READER_IDLE) {
-            listener.upstreamIdle();
-        }
-    }
-
-    @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        streamIdle.close();
+        poolIdle.close();
         pool.closed(ctx.channel());
         ResponseListener current = detach(ctx.channel());
         if (current != null) {

@@ -4,7 +4,7 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import java.util.ArrayDeque;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Keep-alive connections to one upstream (scheme, host and port) from one event loop. Only that
@@ -16,13 +16,13 @@ public final class UpstreamPool {
     private final UpstreamTarget target;
     private final Bootstrap bootstrap;
     private final int maxConnections;
-    private final AtomicInteger openGauge;
-    private final AtomicInteger idleGauge;
+    private final LongAdder openGauge;
+    private final LongAdder idleGauge;
     private final ArrayDeque<Channel> idle = new ArrayDeque<>();
     private int open;
 
-    UpstreamPool(UpstreamTarget target, Bootstrap bootstrap, int maxConnections, AtomicInteger openGauge,
-                 AtomicInteger idleGauge) {
+    UpstreamPool(UpstreamTarget target, Bootstrap bootstrap, int maxConnections, LongAdder openGauge,
+                 LongAdder idleGauge) {
         this.target = target;
         this.bootstrap = bootstrap;
         this.maxConnections = maxConnections;
@@ -34,7 +34,7 @@ public final class UpstreamPool {
     public void acquire(ResponseListener exchange) {
         Channel channel;
         while ((channel = idle.pollLast()) != null) {
-            idleGauge.decrementAndGet();
+            idleGauge.decrement();
             if (channel.isActive()) {
                 UpstreamHandler.attach(channel, exchange);
                 exchange.upstreamConnected(channel, true);
@@ -52,7 +52,7 @@ public final class UpstreamPool {
             return;
         }
         open++;
-        openGauge.incrementAndGet();
+        openGauge.increment();
         ChannelFuture connecting = bootstrap.connect(target.host(), target.port());
         Channel channel = connecting.channel();
         UpstreamHandler.attach(channel, exchange);
@@ -62,7 +62,7 @@ public final class UpstreamPool {
             } else {
                 // Never active, so its handler sees no channelInactive: count it closed here.
                 open--;
-                openGauge.decrementAndGet();
+                openGauge.decrement();
                 UpstreamHandler.detach(channel);
                 exchange.upstreamConnectFailed(f.cause());
             }
@@ -74,7 +74,8 @@ public final class UpstreamPool {
         UpstreamHandler.detach(channel);
         if (reusable && channel.isActive()) {
             idle.addLast(channel);
-            idleGauge.incrementAndGet();
+            idleGauge.increment();
+            UpstreamHandler.pooled(channel);
             channel.read(); // notice a close by the upstream while pooled
         } else {
             channel.close();
@@ -84,9 +85,9 @@ public final class UpstreamPool {
     /** Called by the connection's handler when it closed. */
     void closed(Channel channel) {
         open--;
-        openGauge.decrementAndGet();
+        openGauge.decrement();
         if (idle.remove(channel)) {
-            idleGauge.decrementAndGet();
+            idleGauge.decrement();
         }
     }
 }

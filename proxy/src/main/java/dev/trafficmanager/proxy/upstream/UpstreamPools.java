@@ -1,6 +1,7 @@
 package dev.trafficmanager.proxy.upstream;
 
 import dev.trafficmanager.proxy.ProxyConfig;
+import dev.trafficmanager.proxy.Transport;
 import dev.trafficmanager.proxy.metrics.ProxyMetrics;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -11,14 +12,12 @@ import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.ssl.SslContext;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.resolver.AddressResolverGroup;
 import io.netty.util.concurrent.FastThreadLocal;
 import java.net.InetSocketAddress;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The upstream connection pools: one per upstream and event loop, so a request's upstream
@@ -34,8 +33,9 @@ public final class UpstreamPools {
     private final Class<? extends Channel> channelType;
     private final SslContext ssl;
     private final AddressResolverGroup<InetSocketAddress> resolver;
-    private final AtomicInteger openConnections = new AtomicInteger();
-    private final AtomicInteger idleConnections = new AtomicInteger();
+    // Updated by every request on every event loop: adders, not one contended cache line.
+    private final LongAdder openConnections = new LongAdder();
+    private final LongAdder idleConnections = new LongAdder();
     private final FastThreadLocal<Map<String, UpstreamPool>> perLoop = new FastThreadLocal<>() {
         @Override
         protected Map<String, UpstreamPool> initialValue() {
@@ -49,8 +49,8 @@ public final class UpstreamPools {
         this.channelType = channelType;
         this.ssl = ssl;
         this.resolver = resolver;
-        metrics.gauge("tm_upstream_connections_open", "upstream connections open, in use or pooled", openConnections::get);
-        metrics.gauge("tm_upstream_connections_idle", "upstream connections waiting in a pool", idleConnections::get);
+        metrics.gauge("tm_upstream_connections_open", "upstream connections open, in use or pooled", openConnections::sum);
+        metrics.gauge("tm_upstream_connections_idle", "upstream connections waiting in a pool", idleConnections::sum);
     }
 
     /** The calling event loop's pool for {@code target}; call only on {@code loop}. */
@@ -69,6 +69,7 @@ public final class UpstreamPools {
                 .option(ChannelOption.AUTO_READ, false)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.ALLOCATOR, Transport.ALLOCATOR)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) settings.connectTimeout().toMillis());
         UpstreamPool pool = new UpstreamPool(target, bootstrap, settings.maxConnections(), openConnections, idleConnections);
         bootstrap.handler(new ChannelInitializer<Channel>() {
@@ -80,9 +81,8 @@ public final class UpstreamPools {
                 }
                 p.addLast("http", new HttpClientCodec(new HttpDecoderConfig()
                         .setMaxInitialLineLength(8192).setMaxHeaderSize(65536).setMaxChunkSize(65536), false, false));
-                p.addLast("idle", new IdleStateHandler(settings.streamIdleTimeout().toMillis(), 0,
-                        settings.poolIdleTimeout().toMillis(), TimeUnit.MILLISECONDS));
-                p.addLast("upstream", new UpstreamHandler(pool));
+                p.addLast("upstream", new UpstreamHandler(pool, settings.streamIdleTimeout().toNanos(),
+                        settings.poolIdleTimeout().toNanos()));
             }
         });
         return pool;
