@@ -27,8 +27,8 @@ bench:          ## JMH suite; JSON results in benchmarks/results/
 bench-api:      ## sustained upserts/s and latency of the control API (wrk)
 	bash loadtest/api-upserts.sh
 
-loadtest:
-	@echo "the proxy load comparison arrives with the performance issue; see loadtest/README.md"
+loadtest:       ## the sidecar against nginx, HAProxy and direct; report and charts in loadtest/results/
+	bash loadtest/compare.sh
 
 clean:
 	mvn -B -q clean

@@ -12,6 +12,7 @@
 #   dev/stack.sh status            one line per service; always exits 0
 #   dev/stack.sh env               `export` lines with the connection settings
 #   dev/stack.sh tools             install what the build needs (JDK 17, Maven, curl) if missing
+#   dev/stack.sh loadtools         install what make loadtest needs (wrk, nginx, HAProxy, gnuplot) if missing
 #   dev/stack.sh clean             down everything and delete $TM_HOME (all data)
 #
 # Environment (all optional):
@@ -228,6 +229,17 @@ ensure_build_tools() {
   command -v javac >/dev/null || pkgs+=(openjdk-17-jdk-headless)
   command -v mvn >/dev/null || pkgs+=(maven)
   command -v curl >/dev/null || pkgs+=(curl)
+  ((${#pkgs[@]} == 0)) || apt_install "${pkgs[@]}"
+}
+
+# What make loadtest needs: wrk, nginx (the upstream and a proxy), HAProxy and gnuplot (charts).
+# Only their binaries are used; the packaged services are never started (see apt_install).
+ensure_load_tools() {
+  local pkgs=()
+  command -v wrk >/dev/null || pkgs+=(wrk)
+  command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || pkgs+=(nginx-light)
+  command -v haproxy >/dev/null || [[ -x /usr/sbin/haproxy ]] || pkgs+=(haproxy)
+  command -v gnuplot >/dev/null || pkgs+=(gnuplot-nox)
   ((${#pkgs[@]} == 0)) || apt_install "${pkgs[@]}"
 }
 
@@ -700,6 +712,7 @@ main() {
     status)        cmd_status || true; exit 0 ;;
     env)           cmd_env ;;
     tools)         mkdir -p "$LOG_DIR"; ensure_build_tools ;;
+    loadtools)     mkdir -p "$LOG_DIR"; ensure_load_tools ;;
     clean)         cmd_clean ;;
     -h|--help|help) usage 0 ;;
     *)             say "unknown command '$cmd'"; usage 2 ;;
