@@ -68,11 +68,40 @@ wait_http() {
   done
 }
 
+# start_control_api NAME PORT: a control API on 127.0.0.1:PORT (after stack_up); returns once it answers.
+start_control_api() {
+  TM_API_PORT="$2" TM_API_BIND=127.0.0.1 start_java "$1" -jar "$(jar_of control-api)"
+  wait_http "http://127.0.0.1:$2/healthz" 90
+}
+
+# create_tenant API_URL NAME: creates a tenant with the admin token and prints the tenant's token.
+create_tenant() {
+  curl -fsS -X POST "$1/v1/tenants" -H "Authorization: Bearer $TM_ADMIN_TOKEN" -d "{\"name\":\"$2\"}" \
+    | sed -E 's/.*"token":"([^"]+)".*/\1/'
+}
+
+# put_route API_URL TOKEN TENANT/SERVICE/ENV/VERSION UPSTREAM_URL
+put_route() {
+  curl -fsS -o /dev/null -X PUT "$1/v1/routes/$3" -H "Authorization: Bearer $2" -d "{\"url\":\"$4\"}"
+}
+
+# median: the median of the numbers on standard input, one per line (the lower middle one of an even count).
+median() {
+  sort -n | awk '{v[NR] = $1} END {if (NR) print v[int((NR + 1) / 2)]}'
+}
+
 # The JVM flags Chronicle Map needs on Java 17 (the sidecar opens its L1 file with it); the parent
 # pom passes the same ones to tests and benchmarks.
 CHRONICLE_FLAGS=(--add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.lang.reflect=ALL-UNNAMED
   --add-exports=java.base/sun.nio.ch=ALL-UNNAMED --add-exports=jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED
   --add-exports=java.base/jdk.internal.ref=ALL-UNNAMED -Dchronicle.analytics.disable=true -Dchronicle.announcer.disable=true)
+
+# The sidecar's JVM flags (README, "Running it as a sidecar"): a fixed 64 MiB heap and the serial
+# collector. Under load here, G1's concurrent cycles on so small a heap cost about a tenth of the
+# sidecar's CPU; the serial collector's young collections of the short-lived request garbage cost
+# well under 1 %. Start it with MALLOC_ARENA_MAX=2 in its environment too (fewer glibc arenas, a
+# smaller RSS).
+SIDECAR_JVM_FLAGS=(-Xms64m -Xmx64m -XX:+UseSerialGC)
 
 # start_java NAME JAVA_ARGS...: starts a JVM in the background, logs under .tm/log, pid in .tm/run.
 start_java() {

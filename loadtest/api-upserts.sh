@@ -17,15 +17,12 @@ trap cleanup EXIT
 ensure_tools
 build_jars
 stack_up
-export TM_API_PORT="$PORT" TM_API_BIND=127.0.0.1
-start_java bench-control-api -jar "$(jar_of control-api)"
-wait_http "http://127.0.0.1:$PORT/healthz" 90
+start_control_api bench-control-api "$PORT"
 
 export TM_BENCH_TENANT="bench-$(date +%s)"
-created="$(curl -sS -X POST "http://127.0.0.1:$PORT/v1/tenants" -H "Authorization: Bearer $TM_ADMIN_TOKEN" \
-  -d "{\"name\":\"$TM_BENCH_TENANT\"}")"
-[[ "$created" == *'"token":"'* ]] || { log "could not create the bench tenant: $created"; exit 1; }
-export TM_BENCH_TOKEN="$(sed -E 's/.*"token":"([^"]+)".*/\1/' <<<"$created")"
+TM_BENCH_TOKEN="$(create_tenant "http://127.0.0.1:$PORT" "$TM_BENCH_TENANT")" \
+  || { log "could not create the bench tenant"; exit 1; }
+export TM_BENCH_TOKEN
 
 log "warm-up: 5 s"
 wrk -t1 -c"$CONNECTIONS" -d5s -s "$ROOT/loadtest/api-upserts.lua" "http://127.0.0.1:$PORT" >/dev/null

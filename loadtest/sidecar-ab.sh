@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Two sidecars side by side on the same stack, routes and upstream (nginx with a fixed body), measured
+# with wrk in alternating order (A B A B ...): requests/s and the sidecar's CPU time per request.
+# Loopback only, every run bounded in time; stops what it started.
+#
+# Each variant is set by environment variables (X is A or B):
+#   X_NAME  label                                  (A: "a", B: "b")
+#   X_REV   a git revision to build the sidecar from, in a temporary worktree (default: this checkout)
+#   X_JVM   JVM flags                              (default: dev/lib.sh's SIDECAR_JVM_FLAGS)
+#   X_ENV   extra sidecar environment, "NAME=value NAME=value"
+# TM_BENCH_ROUNDS (5), TM_BENCH_SECONDS (10), TM_BENCH_CONNECTIONS (16).
+#
+#   A_NAME=g1-before A_REV=8b402da A_JVM="-Xmx64m" B_NAME=after bash loadtest/sidecar-ab.sh
+set -euo pipefail
+source "$(dirname "$0")/../dev/lib.sh"
+
+ROUNDS="${TM_BENCH_ROUNDS:-5}"
+SECONDS_PER_RUN="${TM_BENCH_SECONDS:-10}"
+CONNECTIONS="${TM_BENCH_CONNECTIONS:-16}"
+UPSTREAM_PORT=18120 API_PORT=18121
+declare -A PORT=([A]=18122 [B]=18124) ADMIN=([A]=18123 [B]=18125)
+NAME_A="${A_NAME:-a}" NAME_B="${B_NAME:-b}"
+WORK="$TM_HOME/sidecar-ab"
+HEADERS=(-H 'x-tm-service: hello' -H 'x-tm-version: v1')
+
+before="$(services_up)"
+cleanup() {
+  set +e
+  stop_java ab-A; stop_java ab-B; stop_java ab-control-api
+  [[ -f "$WORK/nginx.master" ]] && kill -TERM "$(cat "$WORK/nginx.master")" 2>/dev/null
+  for rev in "${worktrees[@]:-}"; do [[ -n "$rev" ]] && git -C "$ROOT" worktree remove --force "$rev" 2>/dev/null; done
+  stop_services_not_in "$before"
+}
+worktrees=()
+trap cleanup EXIT
+
+ensure_tools
+bash "$ROOT/dev/stack.sh" loadtools
+build_jars
+rm -rf "$WORK" && mkdir -p "$WORK/tmp"
+
+# The proxy jar of a variant: this checkout's, or one built from X_REV in a temporary worktree.
+jar_for() {
+  local rev="$1" tree
+  if [[ -z "$rev" ]]; then
+    jar_of proxy
+    return
+  fi
+  tree="$WORK/rev-$rev"
+  git -C "$ROOT" worktree add --detach "$tree" "$rev" >/dev/null 2>&1
+  worktrees+=("$tree")
+  log "building the sidecar at $rev"
+  (cd "$tree" && "${MVN[@]}" -DskipTests package -pl proxy -am >/dev/null)
+  ls "$tree"/proxy/target/proxy-*.jar | grep -v -e sources -e tests | head -n 1
+}
+JAR_A="$(jar_for "${A_REV:-}")"
+JAR_B="$(jar_for "${B_REV:-}")"
+
+sed -e "s#@WORK@#$WORK#g" -e "s#@UPSTREAM_PORT@#$UPSTREAM_PORT#g" "$ROOT/loadtest/nginx-upstream.conf" >"$WORK/nginx.conf"
+nginx -p "$WORK" -c "$WORK/nginx.conf" >"$WORK/nginx.log" 2>&1 &
+echo $! >"$WORK/nginx.master"
+
+stack_up
+start_control_api ab-control-api "$API_PORT"
+tenant="ab-$(date +%s)"
+put_route "http://127.0.0.1:$API_PORT" "$(create_tenant "http://127.0.0.1:$API_PORT" "$tenant")" \
+  "$tenant/hello/prod/v1" "http://127.0.0.1:$UPSTREAM_PORT/"
+
+start_variant() { # A|B jar jvm-flags env
+  local jvm=() extra=()
+  read -r -a jvm <<<"$3"
+  read -r -a extra <<<"$4"
+  env MALLOC_ARENA_MAX=2 "${extra[@]}" TM_PROXY_PORT="${PORT[$1]}" TM_PROXY_ADMIN_PORT="${ADMIN[$1]}" TM_TENANT="$tenant" \
+    TM_ENV=prod TM_L1_FILE="$WORK/$1.l1" bash -c 'source "$0/dev/lib.sh"; shift; start_java "$@"' "$ROOT" \
+    "ab-$1" "${jvm[@]}" "${CHRONICLE_FLAGS[@]}" -jar "$2"
+  wait_http "http://127.0.0.1:${ADMIN[$1]}/readyz" 90
+}
+start_variant A "$JAR_A" "${A_JVM:-${SIDECAR_JVM_FLAGS[*]}}" "${A_ENV:-}"
+start_variant B "$JAR_B" "${B_JVM:-${SIDECAR_JVM_FLAGS[*]}}" "${B_ENV:-}"
+
+TICKS="$(getconf CLK_TCK)"
+cpu_ticks() { sed -E 's/^.*\) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+measure() { # A|B -> "req/s cpu-us-per-request"
+  local pid t0 t1 out
+  pid="$(cat "$TM_HOME/run/ab-$1.pid")"
+  t0="$(cpu_ticks "$pid")"
+  out="$(wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" "${HEADERS[@]}" "http://127.0.0.1:${PORT[$1]}/")"
+  t1="$(cpu_ticks "$pid")"
+  awk -v t="$((t1 - t0))" -v hz="$TICKS" '/requests in/ {n = $1} /Requests\/sec/ {r = $2}
+    END {printf "%.0f %.1f\n", r, t / hz / n * 1e6}' <<<"$out"
+}
+log "warm-up, then $ROUNDS rounds of wrk -t1 -c$CONNECTIONS -d${SECONDS_PER_RUN}s, alternating"
+measure A >/dev/null; measure B >/dev/null
+results="$WORK/results.tsv"
+: >"$results"
+for ((i = 1; i <= ROUNDS; i++)); do
+  for v in A B; do
+    read -r rps cpu < <(measure "$v")
+    name="NAME_$v"
+    printf '%s\t%s\t%s\n' "${!name}" "$rps" "$cpu" >>"$results"
+    printf '%-16s round %d: %8s req/s  %6s us CPU per request\n' "${!name}" "$i" "$rps" "$cpu"
+  done
+done
+for name in "$NAME_A" "$NAME_B"; do
+  printf '%-16s median: %8s req/s  %6s us CPU per request\n' "$name" \
+    "$(awk -F'\t' -v n="$name" '$1 == n {print $2}' "$results" | median)" \
+    "$(awk -F'\t' -v n="$name" '$1 == n {print $3}' "$results" | median)"
+done
