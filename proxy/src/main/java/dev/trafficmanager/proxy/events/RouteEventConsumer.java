@@ -65,6 +65,10 @@ public final class RouteEventConsumer implements AutoCloseable {
         props.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
         props.put(ConsumerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "1000");
         props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "500");
+        // At most 4 MiB of records in flight (the default is 50 MiB): reading a large topic from the
+        // beginning must fit next to the request path in the sidecar's 64 MiB heap. Measured with
+        // 300k route events at -Xmx64m: 27 s and ~100 full collections with the default.
+        props.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, String.valueOf(4 << 20));
         metrics.gauge("tm_kafka_lag", "route events on the topic not yet read (-1: unknown)", () -> lag);
         metrics.gauge("tm_kafka_caught_up", "1 once L1 holds every event that was on the topic at start",
                 () -> caughtUp ? 1 : 0);
@@ -170,7 +174,7 @@ public final class RouteEventConsumer implements AutoCloseable {
                     record.offset(), e.getMessage());
             return;
         }
-        lastEventSequence = resolver.applyEvent(event);
+        lastEventSequence = resolver.applyEvent(event, caughtUp);
     }
 
     private void track() {

@@ -20,11 +20,12 @@ import org.slf4j.LoggerFactory;
  */
 final class L1Writer {
     private static final Logger log = LoggerFactory.getLogger(L1Writer.class);
-    private static final int CAPACITY = 1 << 14;
+    private static final int CAPACITY = 1 << 12;
     private static final long SWEEP_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
     private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
-    private record Write(RouteEntry entry, boolean event) {
+    /** {@code live}: an event that arrived after the sidecar caught up with the topic (see {@link #event}). */
+    private record Write(RouteEntry entry, boolean event, boolean live) {
     }
 
     private final MpscArrayQueue<Write> queue = new MpscArrayQueue<>(CAPACITY);
@@ -40,7 +41,7 @@ final class L1Writer {
     private long nextSweepNanos;
     private volatile boolean running = true;
 
-    /** {@code onEventApplied} runs on the writer thread with the key of every event written. */
+    /** {@code onEventApplied} runs on the writer thread with the key of every live event written. */
     L1Writer(L1Store l1, NearCache near, Consumer<String> onEventApplied, ProxyMetrics metrics, LongSupplier clock,
              long negativeTtlMillis) {
         this.clock = clock;
@@ -57,7 +58,7 @@ final class L1Writer {
 
     /** A lookup result; returns false (and counts it) when the queue is full. Never blocks. */
     boolean fill(RouteEntry entry) {
-        if (queue.offer(new Write(entry, false))) {
+        if (queue.offer(new Write(entry, false, false))) {
             LockSupport.unpark(thread);
             return true;
         }
@@ -67,10 +68,12 @@ final class L1Writer {
 
     /**
      * A route event's state; waits for room, so events are never lost. Returns the event's sequence
-     * number: {@link #eventsDone()} reaches it once the event is in L1.
+     * number: {@link #eventsDone()} reaches it once the event is in L1. Only {@code live} events
+     * (read after catching up) run {@code onEventApplied}: the ones read back from the topic at start
+     * were handled when they happened, and a restarting fleet must not send Redis a delete per route.
      */
-    long event(RouteEntry entry) throws InterruptedException {
-        Write write = new Write(entry, true);
+    long event(RouteEntry entry, boolean live) throws InterruptedException {
+        Write write = new Write(entry, true, live);
         long sequence = eventsEnqueued.incrementAndGet();
         while (!queue.offer(write)) {
             if (!running) {
@@ -136,7 +139,9 @@ final class L1Writer {
         near.offer(newest);
         if (write.event()) {
             (stored ? metrics.eventsApplied() : metrics.eventsIgnored()).increment();
-            onEventApplied.accept(entry.key());
+            if (write.live()) {
+                onEventApplied.accept(entry.key());
+            }
             eventsDone.incrementAndGet();
         }
     }

@@ -1,7 +1,7 @@
 package dev.trafficmanager.proxy.lookup;
 
-import java.util.Iterator;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A bounded on-heap copy of the hottest L1 entries, in front of the Chronicle Map: a hit is a
@@ -9,12 +9,15 @@ import java.util.concurrent.ConcurrentHashMap;
  * Chronicle Map read costs a segment lock and a decode. The same revision guard as L1 applies, and
  * every event or lookup that updates L1 updates this map too, so it is never older than L1.
  *
- * <p>When full, an arbitrary eighth of the entries is dropped (they stay in L1 and come back on
- * their next use). Thread-safe.
+ * <p>When full, about an eighth of the entries is dropped, picked by their hash, a different eighth
+ * each time (they stay in L1 and come back on their next use). Dropping whichever entries an
+ * iterator meets first would always empty the same low buckets of the table and pile the survivors
+ * into the high ones, into long, treeified bins. Thread-safe.
  */
 final class NearCache {
     private final ConcurrentHashMap<String, RouteEntry> entries;
     private final int capacity;
+    private final AtomicInteger evictionRound = new AtomicInteger();
 
     NearCache(int capacity) {
         this.capacity = capacity;
@@ -47,11 +50,12 @@ final class NearCache {
     }
 
     private void evictSome() {
-        int toDrop = Math.max(1, capacity / 8);
-        Iterator<String> keys = entries.keySet().iterator();
-        while (toDrop-- > 0 && keys.hasNext()) {
-            keys.next();
-            keys.remove();
-        }
+        int round = evictionRound.getAndIncrement() & 7;
+        entries.keySet().removeIf(key -> eighth(key) == round);
+    }
+
+    /** Which eighth a key falls in: high bits of a mixed hash, unrelated to its bucket in the table. */
+    static int eighth(String key) {
+        return (key.hashCode() * 0x9E3779B9) >>> 29;
     }
 }

@@ -147,12 +147,13 @@ public final class Resolver {
     }
 
     /**
-     * Applies a route event to L1 (and the near cache, and drops the key from Redis) on the writer
-     * thread, waiting for room in its queue. Returns a sequence number for {@link #eventsDone()}.
+     * Applies a route event to L1 (and the near cache, and for a {@code live} one, read after catching
+     * up, drops the key from Redis) on the writer thread, waiting for room in its queue. Returns a
+     * sequence number for {@link #eventsDone()}.
      */
-    public long applyEvent(RouteEvent event) throws InterruptedException {
+    public long applyEvent(RouteEvent event, boolean live) throws InterruptedException {
         String key = event.key().toString();
-        return writer.event(RouteEntry.found(key, event.url(), event.active(), event.revision(), clock.getAsLong()));
+        return writer.event(RouteEntry.found(key, event.url(), event.active(), event.revision(), clock.getAsLong()), live);
     }
 
     /** How many applied events L1 holds; compare with {@link #applyEvent}'s sequence numbers. */

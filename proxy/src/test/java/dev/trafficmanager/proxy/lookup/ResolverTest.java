@@ -13,8 +13,10 @@ import dev.trafficmanager.route.RouteKey;
 import dev.trafficmanager.testing.Poll;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -148,8 +150,8 @@ class ResolverTest {
     @Test
     void anOlderEventNeverOverwritesANewerOne() throws Exception {
         RouteKey key = RouteKey.parse(KEY);
-        resolver.applyEvent(new RouteEvent(RouteEventType.UPDATED, key, "http://new:1/", true, 5, 0));
-        long sequence = resolver.applyEvent(new RouteEvent(RouteEventType.UPDATED, key, "http://old:1/", true, 4, 0));
+        resolver.applyEvent(new RouteEvent(RouteEventType.UPDATED, key, "http://new:1/", true, 5, 0), true);
+        long sequence = resolver.applyEvent(new RouteEvent(RouteEventType.UPDATED, key, "http://old:1/", true, 4, 0), true);
         Poll.until(Duration.ofSeconds(2), "events applied", () -> resolver.eventsDone() >= sequence);
         assertThat(resolver.cached(probe).url()).isEqualTo("http://new:1/");
         assertThat(l1.get(KEY, KEY).revision()).isEqualTo(5);
@@ -161,10 +163,47 @@ class ResolverTest {
     void replayingOldEventsOverANewerL1NeverPutsTheOlderRevisionInTheNearCache() throws Exception {
         l1.apply(RouteEntry.found(KEY, "http://seven:1/", true, 7, now.get()));
         RouteKey key = RouteKey.parse(KEY);
-        long sequence = resolver.applyEvent(new RouteEvent(RouteEventType.CREATED, key, "http://three:1/", true, 3, 0));
+        long sequence = resolver.applyEvent(new RouteEvent(RouteEventType.CREATED, key, "http://three:1/", true, 3, 0), true);
         Poll.until(Duration.ofSeconds(2), "event applied", () -> resolver.eventsDone() >= sequence);
         assertThat(resolver.cached(probe).revision()).isEqualTo(7);
         assertThat(metrics.lookups(Tier.NEAR, Result.HIT)).isEqualTo(1.0);
+    }
+
+    @Test
+    void onlyLiveEventsDropTheirKeyFromRedis() throws Exception {
+        List<String> deleted = new CopyOnWriteArrayList<>();
+        RouteCache redis = new RouteCache() {
+            @Override
+            public CompletionStage<RouteEntry> get(String key) {
+                return CompletableFuture.completedFuture(null);
+            }
+
+            @Override
+            public void put(RouteEntry entry, long ttlMillis) {
+            }
+
+            @Override
+            public void delete(String key) {
+                deleted.add(key);
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        Resolver withRedis = new Resolver(l1, 100, redis, postgres, SETTINGS, metrics, now::get);
+        try {
+            RouteKey key = RouteKey.parse(KEY);
+            // read back from the topic at start: handled when it happened, no delete per route
+            long replayed = withRedis.applyEvent(new RouteEvent(RouteEventType.CREATED, key, "http://one:1/", true, 1, 0), false);
+            Poll.until(Duration.ofSeconds(2), "replayed event applied", () -> withRedis.eventsDone() >= replayed);
+            assertThat(deleted).isEmpty();
+            long live = withRedis.applyEvent(new RouteEvent(RouteEventType.UPDATED, key, "http://two:1/", true, 2, 0), true);
+            Poll.until(Duration.ofSeconds(2), "live event applied", () -> withRedis.eventsDone() >= live);
+            assertThat(deleted).containsExactly(KEY);
+        } finally {
+            withRedis.close();
+        }
     }
 
     @Test
