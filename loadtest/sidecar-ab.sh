@@ -28,10 +28,10 @@ cleanup() {
   set +e
   stop_java ab-A; stop_java ab-B; stop_java ab-control-api
   [[ -f "$WORK/nginx.master" ]] && kill -TERM "$(cat "$WORK/nginx.master")" 2>/dev/null
-  for rev in "${worktrees[@]:-}"; do [[ -n "$rev" ]] && git -C "$ROOT" worktree remove --force "$rev" 2>/dev/null; done
+  for tree in "$WORK"/rev-*; do [[ -d "$tree" ]] && git -C "$ROOT" worktree remove --force "$tree" 2>/dev/null; done
+  git -C "$ROOT" worktree prune
   stop_services_not_in "$before"
 }
-worktrees=()
 trap cleanup EXIT
 
 ensure_tools
@@ -39,7 +39,8 @@ bash "$ROOT/dev/stack.sh" loadtools
 build_jars
 rm -rf "$WORK" && mkdir -p "$WORK/tmp"
 
-# The proxy jar of a variant: this checkout's, or one built from X_REV in a temporary worktree.
+# The proxy jar of a variant: this checkout's, or one built from X_REV in a temporary worktree
+# (removed by cleanup).
 jar_for() {
   local rev="$1" tree
   if [[ -z "$rev" ]]; then
@@ -47,8 +48,8 @@ jar_for() {
     return
   fi
   tree="$WORK/rev-$rev"
-  git -C "$ROOT" worktree add --detach "$tree" "$rev" >/dev/null 2>&1
-  worktrees+=("$tree")
+  git -C "$ROOT" worktree prune
+  git -C "$ROOT" worktree add --detach "$tree" "$rev" >/dev/null
   log "building the sidecar at $rev"
   (cd "$tree" && "${MVN[@]}" -DskipTests package -pl proxy -am >/dev/null)
   ls "$tree"/proxy/target/proxy-*.jar | grep -v -e sources -e tests | head -n 1
@@ -71,7 +72,7 @@ start_variant() { # A|B jar jvm-flags env
   read -r -a jvm <<<"$3"
   read -r -a extra <<<"$4"
   env MALLOC_ARENA_MAX=2 "${extra[@]}" TM_PROXY_PORT="${PORT[$1]}" TM_PROXY_ADMIN_PORT="${ADMIN[$1]}" TM_TENANT="$tenant" \
-    TM_ENV=prod TM_L1_FILE="$WORK/$1.l1" bash -c 'source "$0/dev/lib.sh"; shift; start_java "$@"' "$ROOT" \
+    TM_ENV=prod TM_L1_FILE="$WORK/$1.l1" bash -c 'source "$0/dev/lib.sh"; start_java "$@"' "$ROOT" \
     "ab-$1" "${jvm[@]}" "${CHRONICLE_FLAGS[@]}" -jar "$2"
   wait_http "http://127.0.0.1:${ADMIN[$1]}/readyz" 90
 }
