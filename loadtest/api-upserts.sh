@@ -9,7 +9,7 @@ CONNECTIONS="${TM_BENCH_CONNECTIONS:-16}"
 DURATION="${TM_BENCH_SECONDS:-20}"
 PORT="${TM_BENCH_API_PORT:-18081}"
 
-command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+bash "$ROOT/dev/stack.sh" loadtools # wrk (and the other load tools) from Debian's packages, if missing
 before="$(services_up)"
 cleanup() { stop_java bench-control-api; stop_services_not_in "$before"; }
 trap cleanup EXIT

@@ -130,7 +130,11 @@ public final class Report {
                     row.get("errors"), row.get("unsent"),
                     isDirect ? "–" : String.format(Locale.ROOT, "%.3f", num(row, "cpu_s") / sent * 10_000)));
         }
-        md.append("\n\"behind\" counts requests still queued or unanswered at the end of a run: the target could not keep up with the rate.\n");
+        md.append("\n\"behind\" counts requests still queued or unanswered at the end of a run: the target could not keep up with the rate. "
+                + "At 50 and 75 %% of the direct rate every proxy is past its capacity, so those rows measure how fast queues grow. "
+                + "On this shared 2-core machine (generator, upstream, proxy and stack on the same cores) every process is stalled now and "
+                + "then for tens to hundreds of milliseconds, so a single run's p99 and above at the higher rates move a lot from run to "
+                + "run; the medians and the saturation rounds are the steadier figures.\n".replace("%%", "%"));
 
         md.append("\n## Sidecar footprint\n\n| when | heap used | RSS |\n|---|---|---|\n");
         for (Map<String, String> row : memory) {
@@ -146,9 +150,10 @@ public final class Report {
         }
         md.append("\n## Route change to the sidecar under load\n\n");
         md.append(String.format(Locale.ROOT, "%s changes of one route through the control API, one after another, while the sidecar served "
-                        + "25 %% of the direct rate; each timed from sending the PUT until the sidecar's `/admin/resolve` shows the new revision: "
-                        + "**p50 %s ms, p99 %s ms, max %s ms**; %s not seen within 5 s.%n",
-                propagation.get("changes"), propagation.get("p50_ms"), propagation.get("p99_ms"), propagation.get("max_ms"), propagation.get("late")));
+                        + "%s req/s (half the slowest proxy's saturation rate); each timed from sending the PUT until the sidecar's "
+                        + "`/admin/resolve` shows the new revision: **p50 %s ms, p99 %s ms, max %s ms**; %s not seen within 5 s.%n",
+                propagation.get("changes"), props.getProperty("propagation_load", "?"), propagation.get("p50_ms"), propagation.get("p99_ms"),
+                propagation.get("max_ms"), propagation.get("late")));
 
         double addedSidecar = added(latency, "proxies", "sidecar");
         double addedNginx = added(latency, "proxies", "nginx");
@@ -170,9 +175,20 @@ public final class Report {
         double p99 = Double.parseDouble(propagation.get("p99_ms"));
         target(md, "route change p99 < 200 ms under load", propagation.get("p99_ms") + " ms", p99 < 200 && propagation.get("late").equals("0"));
 
+        Path beforeAfter = out.resolve("sidecar-before-after.txt");
+        if (Files.exists(beforeAfter)) {
+            md.append("\n## The sidecar before and after the performance work\n\n`loadtest/sidecar-ab.sh`, side by side in one run "
+                    + "(`sidecar-before-after.txt`):\n\n```\n");
+            for (String line : Files.readAllLines(beforeAfter)) {
+                if (line.startsWith("#") || line.contains("median")) { // the header, and each run's medians
+                    md.append(line).append('\n');
+                }
+            }
+            md.append("```\n");
+        }
         md.append("\n## Charts\n\n![throughput](throughput.png)\n\n![latency](latency.png)\n\n");
         md.append("Raw figures: `saturation.tsv`, `latency.tsv`, `sidecar-memory.tsv`, `run.properties`, and each open-model run's "
-                + "full percentile distribution in `hdr-<load>-<target>.txt`.\n");
+                + "full percentile distribution in `hdr-<basis>-<load>-<target>.txt`.\n");
         Files.writeString(out.resolve("report.md"), md.toString());
         if (charts) {
             charts(run, out, rps, latency);
