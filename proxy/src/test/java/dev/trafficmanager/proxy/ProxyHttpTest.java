@@ -16,6 +16,9 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -245,6 +248,62 @@ class ProxyHttpTest {
             InputStream in = socket.getInputStream();
             assertThat(readResponse(in, false)).startsWith("HTTP/1.1 400").contains("\"error\":\"bad_request\"");
             assertThat(in.read()).isEqualTo(-1);
+        }
+    }
+
+    /**
+     * Request smuggling and malformed heads, each sent to a route whose upstream records what it
+     * receives: the sidecar answers 400 and closes, and the upstream sees nothing of the request.
+     */
+    @Test
+    void smugglingAttemptsGet400AndNeverReachTheUpstream() throws Exception {
+        try (ScriptedUpstream scripted = new ScriptedUpstream((i, head) -> "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")) {
+            String service = route(scripted.url("/"));
+            int seen = scripted.requestHeads.size();
+            String post = head("POST", "/", service);
+            Map<String, String> attempts = new LinkedHashMap<>();
+            attempts.put("Content-Length and Transfer-Encoding", post + "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+            attempts.put("Transfer-Encoding and Content-Length", post + "Transfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+            attempts.put("two different Content-Lengths", post + "Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello!");
+            attempts.put("two equal Content-Lengths", post + "Content-Length: 5\r\nContent-Length: 5\r\n\r\nhello");
+            attempts.put("a list in Content-Length", post + "Content-Length: 5, 5\r\n\r\nhello");
+            attempts.put("chunked twice", post + "Transfer-Encoding: chunked, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+            attempts.put("a final coding other than chunked", post + "Transfer-Encoding: identity\r\n\r\nhello");
+            attempts.put("a signed Content-Length", post + "Content-Length: +5\r\n\r\nhello");
+            attempts.put("a non-numeric Content-Length", post + "Content-Length: five\r\n\r\nhello");
+            attempts.put("a bare LF", post.replace("Host: app\r\n", "Host: app\n") + "Content-Length: 5\r\n\r\nhello");
+            attempts.put("a space in a header name", post + "Bad Name: x\r\nContent-Length: 5\r\n\r\nhello");
+            attempts.put("a space before the colon", post + "Content-Length : 5\r\n\r\nhello");
+            attempts.put("a control character in a value", post + "X-Value: a\u0001b\r\nContent-Length: 5\r\n\r\nhello");
+            for (Map.Entry<String, String> attempt : attempts.entrySet()) {
+                try (Socket socket = connect()) {
+                    send(socket, attempt.getValue());
+                    InputStream in = socket.getInputStream();
+                    assertThat(readResponse(in, false)).as(attempt.getKey()).startsWith("HTTP/1.1 400");
+                    assertThat(in.read()).as(attempt.getKey() + ": the connection closes").isEqualTo(-1);
+                }
+                assertThat(scripted.requestHeads).as(attempt.getKey() + ": nothing reached the upstream").hasSize(seen);
+            }
+            // An obs-fold is replaced by a space before forwarding (RFC 9112 5.2 allows that or a 400):
+            // the upstream sees one line.
+            try (Socket socket = connect()) {
+                send(socket, post + "X-Folded: a\r\n b\r\nContent-Length: 5\r\n\r\nhello");
+                assertThat(readResponse(socket.getInputStream(), false)).startsWith("HTTP/1.1 200");
+            }
+            seen++;
+            assertThat(scripted.requestHeads).hasSize(seen);
+            assertThat(scripted.requestHeads.get(seen - 1)).containsIgnoringCase("x-folded: a b\r\n").doesNotContain("\r\n b");
+            // A transfer coding the sidecar does not understand: 501, and the body is not read.
+            for (String coding : List.of("gzip, chunked", "deflate, chunked")) {
+                try (Socket socket = connect()) {
+                    send(socket, post + "Transfer-Encoding: " + coding + "\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+                    InputStream in = socket.getInputStream();
+                    assertThat(readResponse(in, false)).as(coding).startsWith("HTTP/1.1 501")
+                            .contains("\"error\":\"unsupported_transfer_encoding\"");
+                    assertThat(in.read()).as(coding + ": the connection closes").isEqualTo(-1);
+                }
+                assertThat(scripted.requestHeads).as(coding + ": nothing reached the upstream").hasSize(seen);
+            }
         }
     }
 

@@ -10,6 +10,7 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
+import java.util.List;
 
 /**
  * How a request and its response change on the way through (RFC 9110 section 7.6): hop-by-hop
@@ -117,5 +118,14 @@ final class Forwarding {
             headers.remove(name);
         }
         return chunked;
+    }
+
+    /** The request's Transfer-Encoding when it is anything but {@code chunked} alone, else null. */
+    static String unsupportedTransferEncoding(HttpHeaders headers) {
+        List<String> codings = headers.getAll(HttpHeaderNames.TRANSFER_ENCODING);
+        if (codings.isEmpty() || codings.size() == 1 && codings.get(0).trim().equalsIgnoreCase("chunked")) {
+            return null;
+        }
+        return String.join(", ", codings);
     }
 }

@@ -145,6 +145,14 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
                     "request target " + JsonText.quote(request.uri()) + " (expected: /path or http://host/path)");
             return;
         }
+        String transferEncoding = Forwarding.unsupportedTransferEncoding(request.headers());
+        if (transferEncoding != null) {
+            // Only chunked is understood (RFC 9112 6.1: 501); forwarding gzip, chunked re-framed would
+            // hand the upstream a body it cannot read. The body is not read: the connection closes.
+            exchange.fail(HttpResponseStatus.NOT_IMPLEMENTED, "unsupported_transfer_encoding",
+                    "Transfer-Encoding " + JsonText.quote(transferEncoding) + " (expected: chunked alone)");
+            return;
+        }
         RouteHeaders.Problem problem = services.headers().read(request.headers(), probe);
         if (problem != null) {
             exchange.fail(HttpResponseStatus.BAD_REQUEST, problem.code(), problem.message());
