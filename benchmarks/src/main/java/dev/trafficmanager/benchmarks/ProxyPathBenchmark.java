@@ -126,7 +126,7 @@ public class ProxyPathBenchmark extends BenchmarkBase {
             }, config.lookup(), metrics, System::currentTimeMillis);
             ProxyServices services = new ProxyServices(resolver, new RouteHeaders(config.headers(), config.defaults()),
                     new UpstreamPools(config.upstream(), transport.socketChannel(), null, DefaultAddressResolverGroup.INSTANCE, metrics),
-                    metrics, new Drain(), config.upstream(), config.clientIdleTimeout());
+                    metrics, new Drain(), config.upstream(), config.clientLimits());
             proxyLoop = transport.group(1, "proxy");
             proxyServer = Sidecar.bindProxy(transport, proxyLoop, services, config);
             port = ((InetSocketAddress) proxyServer.localAddress()).getPort();

@@ -20,6 +20,8 @@ import java.util.Map;
  * @param defaults          TM_TENANT, TM_ENV, TM_DEFAULT_VERSION: used when the header is absent
  * @param maxInitialLine    TM_PROXY_MAX_INITIAL_LINE, default 8192: longer request lines get 414
  * @param maxHeaderSize     TM_PROXY_MAX_HEADER_SIZE, default 16384: larger headers get 431
+ * @param maxHeaders        TM_PROXY_MAX_HEADERS, default 100: requests with more header fields get 431
+ * @param maxBodyBytes      TM_PROXY_MAX_BODY_BYTES, default 0 (no limit): larger request bodies get 413
  * @param clientIdleTimeout TM_PROXY_IDLE_TIMEOUT_MS, default 60000: an idle client connection closes
  * @param drainTimeout      TM_PROXY_DRAIN_TIMEOUT_MS, default 15000: on SIGTERM, the longest the
  *                          sidecar keeps serving; it stops once no request was in flight for 1 s
@@ -38,10 +40,23 @@ import java.util.Map;
  */
 public record ProxyConfig(String bind, int port, String adminBind, int adminPort, int eventLoops,
                           RouteHeaderNames headers, RouteDefaults defaults, int maxInitialLine,
-                          int maxHeaderSize, Duration clientIdleTimeout, Duration drainTimeout,
+                          int maxHeaderSize, int maxHeaders, long maxBodyBytes, Duration clientIdleTimeout,
+                          Duration drainTimeout,
                           Upstream upstream, Lookup lookup, Path l1File, int l1MaxEntries,
                           int nearCacheEntries, String redisUrl, String dbUrl, String dbUser,
                           String dbPassword, int dbPoolSize, String kafkaBootstrap, String topic) {
+
+    /** What the proxy port allows a client: the idle timeout and the size of a request. */
+    public record ClientLimits(Duration idleTimeout, int maxHeaders, long maxBodyBytes) {
+        /** Whether a body of {@code bytes} is over the limit (0: no limit). */
+        public boolean bodyTooLarge(long bytes) {
+            return maxBodyBytes > 0 && bytes > maxBodyBytes;
+        }
+    }
+
+    public ClientLimits clientLimits() {
+        return new ClientLimits(clientIdleTimeout, maxHeaders, maxBodyBytes);
+    }
 
     /** The names of the four route headers, lower case. */
     public record RouteHeaderNames(String tenant, String service, String env, String version) {
@@ -109,6 +124,8 @@ public record ProxyConfig(String bind, int port, String adminBind, int adminPort
                 headers, defaults,
                 s.integer("TM_PROXY_MAX_INITIAL_LINE", 8192, 256, 1 << 20),
                 s.integer("TM_PROXY_MAX_HEADER_SIZE", 16384, 1024, 1 << 20),
+                s.integer("TM_PROXY_MAX_HEADERS", 100, 10, 10_000),
+                s.longValue("TM_PROXY_MAX_BODY_BYTES", 0, 0, Long.MAX_VALUE),
                 s.millis("TM_PROXY_IDLE_TIMEOUT_MS", 60000, 100),
                 s.millis("TM_PROXY_DRAIN_TIMEOUT_MS", 15000, 0),
                 upstream, lookup,

@@ -80,7 +80,7 @@ public final class Sidecar implements AutoCloseable {
         UpstreamPools pools = new UpstreamPools(config.upstream(), transport.socketChannel(), ssl, dns, metrics);
         RouteHeaders headers = new RouteHeaders(config.headers(), config.defaults());
         ProxyServices services = new ProxyServices(resolver, headers, pools, metrics, drain, config.upstream(),
-                config.clientIdleTimeout());
+                config.clientLimits());
         server = bindProxy(transport, loops, services, config);
         admin = AdminServer.start(transport, config.adminBind(), config.adminPort(),
                 () -> new AdminHandler(metrics, resolver, headers, this::notReady));

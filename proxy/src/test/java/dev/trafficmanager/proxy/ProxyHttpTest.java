@@ -34,12 +34,15 @@ class ProxyHttpTest {
     private static SidecarHarness harness;
     private static TestUpstream upstream;
     private static Sidecar sidecar;
+    private static final int BODY_LIMIT = 4 << 20;
 
     @BeforeAll
     static void start() throws Exception {
         harness = SidecarHarness.start();
         upstream = TestUpstream.start("a");
-        sidecar = SidecarHarness.startReady(harness.sidecarEnv(dir.resolve("routes.l1")));
+        Map<String, String> env = harness.sidecarEnv(dir.resolve("routes.l1"));
+        env.put("TM_PROXY_MAX_BODY_BYTES", String.valueOf(BODY_LIMIT));
+        sidecar = SidecarHarness.startReady(env);
     }
 
     @AfterAll
@@ -304,6 +307,60 @@ class ProxyHttpTest {
                 }
                 assertThat(scripted.requestHeads).as(coding + ": nothing reached the upstream").hasSize(seen);
             }
+        }
+    }
+
+    @Test
+    void moreHeaderFieldsThanAllowedGet431() throws Exception {
+        try (ScriptedUpstream scripted = new ScriptedUpstream((i, head) -> "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")) {
+            String service = route(scripted.url("/"));
+            int seen = scripted.requestHeads.size();
+            StringBuilder many = new StringBuilder(head("GET", "/", service));
+            for (int i = 0; i < 100; i++) { // with the head's 3: 103, over the default 100
+                many.append("X-Field-").append(i).append(": ").append(i).append("\r\n");
+            }
+            try (Socket socket = connect()) {
+                send(socket, many.append("\r\n").toString());
+                InputStream in = socket.getInputStream();
+                assertThat(readResponse(in, false)).startsWith("HTTP/1.1 431").contains("\"error\":\"headers_too_large\"")
+                        .contains("TM_PROXY_MAX_HEADERS");
+                // the request was read whole, so the connection serves the next one
+                send(socket, head("GET", "/", service) + "\r\n");
+                assertThat(readResponse(in, false)).startsWith("HTTP/1.1 200");
+            }
+            assertThat(scripted.requestHeads).hasSize(seen + 1);
+        }
+    }
+
+    @Test
+    void aBodyOverTheLimitGets413() throws Exception {
+        String service = route(upstream.url("/"));
+        // announced by Content-Length: refused before any of it is read or forwarded
+        try (Socket socket = connect()) {
+            send(socket, head("POST", "/sha256", service) + "Content-Length: " + (BODY_LIMIT + 1) + "\r\n\r\nsome of it");
+            InputStream in = socket.getInputStream();
+            assertThat(readResponse(in, false)).startsWith("HTTP/1.1 413").contains("\"error\":\"body_too_large\"");
+            assertThat(in.read()).isEqualTo(-1);
+        }
+        // chunked: cut off once past the limit, before the upstream answered
+        try (Socket socket = connect()) {
+            send(socket, head("POST", "/sha256", service) + "Transfer-Encoding: chunked\r\n\r\n");
+            String chunk = Integer.toHexString(1 << 20) + "\r\n" + "x".repeat(1 << 20) + "\r\n";
+            for (int i = 0; i < 5; i++) { // 5 MiB; the sidecar may close while we still write
+                try {
+                    send(socket, chunk);
+                } catch (IOException e) {
+                    break;
+                }
+            }
+            InputStream in = socket.getInputStream();
+            assertThat(readResponse(in, false)).startsWith("HTTP/1.1 413").contains("\"error\":\"body_too_large\"");
+        }
+        // at the limit: forwarded whole
+        try (Socket socket = connect()) {
+            String body = "y".repeat(BODY_LIMIT);
+            send(socket, head("POST", "/sha256", service) + "Content-Length: " + BODY_LIMIT + "\r\n\r\n" + body);
+            assertThat(readResponse(socket.getInputStream(), false)).startsWith("HTTP/1.1 200").contains(sha256(body) + " " + BODY_LIMIT);
         }
     }
 

@@ -21,12 +21,16 @@ public final class Settings {
     }
 
     public int integer(String name, int fallback, int min, int max) {
+        return (int) longValue(name, fallback, min, max);
+    }
+
+    public long longValue(String name, long fallback, long min, long max) {
         String value = string(name, null);
         if (value == null) {
             return fallback;
         }
         try {
-            int parsed = Integer.parseInt(value);
+            long parsed = Long.parseLong(value);
             if (parsed >= min && parsed <= max) {
                 return parsed;
             }

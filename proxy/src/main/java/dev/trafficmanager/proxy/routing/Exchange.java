@@ -52,6 +52,7 @@ final class Exchange implements ResponseListener {
     private int status;
     private long sentAtNanos;
     private Runnable responseTimeout; // created on first use, then re-armed
+    private long bodyBytes;
     private boolean done;
 
     Exchange(ProxyHandler connection, ChannelHandlerContext ctx, ProxyServices services, HttpRequest request,
@@ -79,6 +80,19 @@ final class Exchange implements ResponseListener {
             connection.setKeepAlive(false);
             if (!responseStarted) {
                 fail(HttpResponseStatus.BAD_REQUEST, "bad_request", "malformed request body: " + content.decoderResult().cause());
+            } else {
+                abort();
+            }
+            return;
+        }
+        bodyBytes += content.content().readableBytes();
+        if (services.client().bodyTooLarge(bodyBytes)) {
+            // A chunked body past the limit: nothing more goes upstream; the connection closes.
+            ReferenceCountUtil.release(content);
+            connection.setKeepAlive(false);
+            if (!responseStarted) {
+                fail(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "body_too_large", "request body over "
+                        + services.client().maxBodyBytes() + " bytes (TM_PROXY_MAX_BODY_BYTES)");
             } else {
                 abort();
             }

@@ -1,6 +1,7 @@
 package dev.trafficmanager.proxy.routing;
 
 import dev.trafficmanager.proxy.Deadline;
+import dev.trafficmanager.proxy.ProxyConfig;
 import dev.trafficmanager.proxy.lookup.RouteEntry;
 import dev.trafficmanager.proxy.lookup.RouteKeyProbe;
 import io.netty.channel.ChannelFuture;
@@ -13,6 +14,7 @@ import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
@@ -143,6 +145,17 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
         if (originForm == null) {
             exchange.fail(HttpResponseStatus.BAD_REQUEST, "bad_request",
                     "request target " + JsonText.quote(request.uri()) + " (expected: /path or http://host/path)");
+            return;
+        }
+        ProxyConfig.ClientLimits limits = services.client();
+        if (request.headers().size() > limits.maxHeaders()) {
+            exchange.fail(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "headers_too_large", request.headers().size()
+                    + " header fields (expected: at most " + limits.maxHeaders() + ", TM_PROXY_MAX_HEADERS)");
+            return;
+        }
+        if (limits.bodyTooLarge(HttpUtil.getContentLength(request, 0L))) {
+            exchange.fail(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "body_too_large", "Content-Length "
+                    + HttpUtil.getContentLength(request, 0L) + " (expected: at most " + limits.maxBodyBytes() + ", TM_PROXY_MAX_BODY_BYTES)");
             return;
         }
         String transferEncoding = Forwarding.unsupportedTransferEncoding(request.headers());

@@ -4,13 +4,12 @@ import dev.trafficmanager.proxy.ProxyConfig;
 import dev.trafficmanager.proxy.lookup.Resolver;
 import dev.trafficmanager.proxy.metrics.ProxyMetrics;
 import dev.trafficmanager.proxy.upstream.UpstreamPools;
-import java.time.Duration;
 
 /** What every connection handler shares; all thread-safe. */
 public record ProxyServices(Resolver resolver, RouteHeaders headers, UpstreamPools pools, ProxyMetrics metrics,
-                            Drain drain, ProxyConfig.Upstream upstream, Duration clientIdleTimeout) {
+                            Drain drain, ProxyConfig.Upstream upstream, ProxyConfig.ClientLimits client) {
 
     long clientIdleTimeoutNanos() {
-        return clientIdleTimeout.toNanos();
+        return client.idleTimeout().toNanos();
     }
 }
