@@ -4,13 +4,19 @@ import static dev.trafficmanager.controlapi.ApiClient.urlBody;
 import static dev.trafficmanager.controlapi.TestControlApi.ADMIN_TOKEN;
 import static org.assertj.core.api.Assertions.assertThat;
 
+
 import dev.trafficmanager.controlapi.ApiClient.Response;
+import dev.trafficmanager.controlapi.auth.Authenticator;
 import dev.trafficmanager.testing.LocalStack;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
@@ -129,6 +135,66 @@ class BadInputTest {
         refused(403, "forbidden", () -> client.post("/v1/tenants", token, "{\"name\":\"sneaky\"}"));
         // access is checked before the input, so no tenant learns about another's input rules
         refused(403, "forbidden", () -> client.put(route, otherToken, "not json"));
+    }
+
+    /** Every endpoint, with another tenant's token: 403, the same answer whether the route exists or not. */
+    @Test
+    void noTenantReachesAnothersRoutes() {
+        String missing = "/v1/routes/" + tenant + "/nothing/prod/v9";
+        for (String path : List.of(route, missing)) {
+            refused(403, "forbidden", () -> client.get(path, otherToken));
+            refused(403, "forbidden", () -> client.put(path, otherToken, urlBody("http://evil:1")));
+            refused(403, "forbidden", () -> client.post(path + "/deactivate", otherToken, ""));
+            refused(403, "forbidden", () -> client.post(path + "/activate", otherToken, ""));
+            refused(403, "forbidden", () -> client.get(path + "/history", otherToken));
+        }
+        refused(403, "forbidden", () -> client.get("/v1/routes/" + tenant, otherToken));
+        refused(403, "forbidden", () -> client.get("/v1/routes/" + tenant + "?service=svc", otherToken));
+        // the route is as its owner left it
+        Response own = client.get(route, token);
+        assertThat(own.status()).isEqualTo(200);
+        assertThat(own.body().get("url").asText()).isEqualTo("http://svc:8080");
+        assertThat(own.body().get("active").asBoolean()).isTrue();
+    }
+
+    /**
+     * Guessing tokens: after 20 failed authentications an address gets 429 for the rest of the
+     * minute, even with a valid token, while other addresses go on. Sent from 127.0.0.2, which is
+     * loopback too, so the other tests' address (127.0.0.1) keeps its allowance.
+     */
+    @Test
+    void anAddressThatFailsToAuthenticateTooOftenIsRefused() throws Exception {
+        PrintStream original = System.err;
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(log, true, StandardCharsets.UTF_8)); // slf4j-simple writes to the current System.err
+        try {
+            for (int i = 0; i < Authenticator.FAILURE_LIMIT; i++) {
+                assertThat(rawStatusFrom127002(route, "tm_guess-" + i)).isEqualTo(401);
+            }
+            assertThat(rawStatusFrom127002(route, "tm_guess-more")).isEqualTo(429);
+            assertThat(rawStatusFrom127002(route, token)).as("a valid token from the same address").isEqualTo(429);
+            assertThat(client.get(route, token).status()).as("another address").isEqualTo(200);
+            assertThat(client.get(route, ADMIN_TOKEN).status()).isEqualTo(200);
+        } finally {
+            System.setErr(original);
+        }
+        // The lockout is logged with the address, and no token, tried or valid, ever is.
+        String logged = log.toString(StandardCharsets.UTF_8);
+        assertThat(logged).contains("failed authentications from 127.0.0.2");
+        assertThat(logged).doesNotContain("tm_guess").doesNotContain(token).doesNotContain(ADMIN_TOKEN);
+    }
+
+    /** One GET from 127.0.0.2 on a connection of its own; returns the status code. */
+    private static int rawStatusFrom127002(String path, String bearer) throws IOException {
+        try (Socket socket = new Socket()) {
+            socket.bind(new InetSocketAddress("127.0.0.2", 0));
+            socket.connect(new InetSocketAddress("127.0.0.1", server.api.port()), 2000);
+            socket.setSoTimeout(5000);
+            socket.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: api\r\nAuthorization: Bearer " + bearer
+                    + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            String status = new String(socket.getInputStream().readNBytes(12), StandardCharsets.ISO_8859_1);
+            return Integer.parseInt(status.substring(9, 12));
+        }
     }
 
     @Test

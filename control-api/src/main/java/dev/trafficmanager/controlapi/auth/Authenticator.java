@@ -2,6 +2,7 @@ package dev.trafficmanager.controlapi.auth;
 
 import dev.trafficmanager.controlapi.db.Database;
 import dev.trafficmanager.controlapi.http.ApiException;
+import dev.trafficmanager.controlapi.http.ApiRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.security.MessageDigest;
 import java.sql.PreparedStatement;
@@ -10,20 +11,39 @@ import java.sql.ResultSet;
 /**
  * Resolves {@code Authorization: Bearer <token>} to a {@link Principal}. The admin token is compared
  * by hash in constant time; tenant tokens are looked up by their SHA-256, so the database never
- * holds a usable token. Blocks on JDBC: call from a worker thread.
+ * holds a usable token. A client address that fails too often is refused for a while
+ * ({@link AuthFailures}). Blocks on JDBC: call from a worker thread.
  */
 public final class Authenticator {
     private static final String BEARER = "Bearer ";
 
+    /** Failed authentications an address may make per {@link #FAILURE_WINDOW_MILLIS} before it gets 429. */
+    public static final int FAILURE_LIMIT = 20;
+    public static final long FAILURE_WINDOW_MILLIS = 60_000;
+
     private final byte[] adminHash;
     private final Database database;
+    private final AuthFailures failures = new AuthFailures(FAILURE_LIMIT, FAILURE_WINDOW_MILLIS, System::currentTimeMillis);
 
     public Authenticator(String adminToken, Database database) {
         this.adminHash = Tokens.hash(adminToken);
         this.database = database;
     }
 
-    public Principal authenticate(String authorization) {
+    /** The request's principal; 401 for a missing or wrong token, 429 once its address failed too often. */
+    public Principal authenticate(ApiRequest request) {
+        failures.checkAllowed(request.client());
+        try {
+            return authenticate(request.authorization());
+        } catch (ApiException e) {
+            if (e.status().equals(HttpResponseStatus.UNAUTHORIZED)) { // not a database outage (503)
+                failures.failed(request.client());
+            }
+            throw e;
+        }
+    }
+
+    private Principal authenticate(String authorization) {
         if (authorization == null || authorization.isBlank()) {
             throw unauthorized("missing Authorization: Bearer <token>");
         }

@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.net.InetSocketAddress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -85,7 +86,7 @@ public final class ApiHandler extends ChannelInboundHandlerAdapter {
             enqueue(ctx, Pending.refused(rejection.error(), HttpVersion.HTTP_1_1));
         } else if (msg instanceof FullHttpRequest request) {
             try {
-                enqueue(ctx, toPending(request));
+                enqueue(ctx, toPending(request, client(ctx)));
             } finally {
                 request.release(); // everything needed was copied into the Pending
             }
@@ -94,7 +95,13 @@ public final class ApiHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private Pending toPending(FullHttpRequest request) {
+    /** The peer's address, for the failed-authentication limit; "unknown" when it has none. */
+    private static String client(ChannelHandlerContext ctx) {
+        return ctx.channel().remoteAddress() instanceof InetSocketAddress remote && remote.getAddress() != null
+                ? remote.getAddress().getHostAddress() : "unknown";
+    }
+
+    private Pending toPending(FullHttpRequest request, String client) {
         if (request.decoderResult().isFailure()) {
             return Pending.refused(decoderError(request.decoderResult().cause()), HttpVersion.HTTP_1_1);
         }
@@ -104,7 +111,7 @@ public final class ApiHandler extends ChannelInboundHandlerAdapter {
         }
         boolean keepAlive = HttpUtil.isKeepAlive(request);
         try {
-            return new Pending(ApiRequest.from(request), request.protocolVersion(), keepAlive, null);
+            return new Pending(ApiRequest.from(request, client), request.protocolVersion(), keepAlive, null);
         } catch (IllegalArgumentException e) { // QueryStringDecoder on a broken percent-escape
             return new Pending(null, request.protocolVersion(), keepAlive,
                     ApiException.badRequest("invalid_query", "malformed query string: " + e.getMessage()));

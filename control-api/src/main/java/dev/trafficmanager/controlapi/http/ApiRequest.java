@@ -13,21 +13,22 @@ import java.util.Map;
  * message can be released at once and the endpoint can run on a worker thread.
  *
  * @param pathParams the values of the {@code {name}} segments of the matched route, in order
+ * @param client     the peer's IP address (for the failed-authentication limit)
  */
 public record ApiRequest(HttpMethod method, String path, Map<String, List<String>> query,
-                         String authorization, String ifMatch, String body, List<String> pathParams) {
+                         String authorization, String ifMatch, String body, List<String> pathParams, String client) {
 
-    static ApiRequest from(FullHttpRequest request) {
+    static ApiRequest from(FullHttpRequest request, String client) {
         QueryStringDecoder uri = new QueryStringDecoder(request.uri());
         return new ApiRequest(request.method(), uri.rawPath(), uri.parameters(),
                 request.headers().get(HttpHeaderNames.AUTHORIZATION),
                 request.headers().get(HttpHeaderNames.IF_MATCH),
                 request.content().toString(StandardCharsets.UTF_8),
-                List.of());
+                List.of(), client);
     }
 
     ApiRequest withPathParams(List<String> params) {
-        return new ApiRequest(method, path, query, authorization, ifMatch, body, params);
+        return new ApiRequest(method, path, query, authorization, ifMatch, body, params, client);
     }
 
     public String pathParam(int index) {

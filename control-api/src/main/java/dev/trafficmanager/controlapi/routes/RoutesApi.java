@@ -74,7 +74,7 @@ public final class RoutesApi {
 
     private ApiResponse list(ApiRequest request) {
         String tenant = request.pathParam(0);
-        authenticator.authenticate(request.authorization()).requireTenant(tenant);
+        authenticator.authenticate(request).requireTenant(tenant);
         RouteFilter filter = new RouteFilter(name("tenant", tenant), optionalName(request, "service"),
                 optionalName(request, "env"), optionalBoolean(request, "active"));
         RoutePage page = store.list(filter, cursor(request.queryParam("cursor")), limit(request.queryParam("limit")));
@@ -98,7 +98,7 @@ public final class RoutesApi {
 
     /** The route key of the path, after the token was checked against its tenant. */
     private RouteKey authorizedKey(ApiRequest request) {
-        Principal principal = authenticator.authenticate(request.authorization());
+        Principal principal = authenticator.authenticate(request);
         principal.requireTenant(request.pathParam(0));
         return ApiException.validInput(() ->
                 new RouteKey(request.pathParam(0), request.pathParam(1), request.pathParam(2), request.pathParam(3)));

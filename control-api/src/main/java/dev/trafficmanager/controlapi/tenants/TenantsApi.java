@@ -36,7 +36,7 @@ public final class TenantsApi {
     }
 
     private ApiResponse create(ApiRequest request) {
-        authenticator.authenticate(request.authorization()).requireAdmin();
+        authenticator.authenticate(request).requireAdmin();
         String name = json.readObject(request.body(), Set.of("name")).get("name").asText();
         ApiException.validInput(() -> Names.require("name", name));
         String token = tokens.newToken();
