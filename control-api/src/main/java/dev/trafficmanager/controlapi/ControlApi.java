@@ -65,7 +65,7 @@ public final class ControlApi implements AutoCloseable {
                     new TopicSetup(admin(config), config.topic(), config.topicPartitions(), config.topicReplication()),
                     config.topic(), config.outboxBatch(), config.outboxPoll(), SEND_TIMEOUT);
             Router router = new Router();
-            new RoutesApi(new RouteStore(database), authenticator, json, relay::wakeUp).register(router);
+            new RoutesApi(new RouteStore(database), authenticator, json, config.upstreamGuard(), relay::wakeUp).register(router);
             new TenantsApi(database, authenticator, new Tokens(), json).register(router);
             byte[] openApi = resource("openapi.yaml");
             router.add(HttpMethod.GET, "/healthz", request -> ApiResponse.json(HttpResponseStatus.OK, Map.of("status", "ok")))

@@ -3,6 +3,10 @@ package dev.trafficmanager.controlapi;
 import dev.trafficmanager.config.Settings;
 import java.time.Duration;
 import java.util.Map;
+import dev.trafficmanager.controlapi.routes.UpstreamGuard;
+import java.util.HashSet;
+import java.util.Locale;
+import java.util.Set;
 
 /**
  * Every setting of the control API, read once at start from environment variables and validated.
@@ -28,13 +32,15 @@ import java.util.Map;
  * @param topicReplication TM_KAFKA_TOPIC_REPLICATION, default 1: used only when creating the topic
  * @param outboxBatch      TM_OUTBOX_BATCH, default 500 events per relay transaction
  * @param outboxPoll       TM_OUTBOX_POLL_MS, default 200: how often the relay looks for events
+ * @param upstreamGuard    TM_API_UPSTREAM_GUARD (off or on, default off) and TM_API_UPSTREAM_ALLOW
+ *                         (hosts it lets through, comma-separated): see {@link UpstreamGuard}
  *                         written by other instances (its own writes wake it at once)
  */
 public record ControlApiConfig(String bindAddress, int port, String adminToken, int maxBodyBytes,
                                int workerThreads, int workerQueue, String dbUrl, String dbUser,
                                String dbPassword, int dbPoolSize, Duration dbTimeout, Duration dbStatementTimeout,
                                String kafkaBootstrap, String topic, int topicPartitions, short topicReplication,
-                               int outboxBatch, Duration outboxPoll) {
+                               int outboxBatch, Duration outboxPoll, UpstreamGuard upstreamGuard) {
 
     public static ControlApiConfig fromEnv(Map<String, String> env) {
         Settings s = new Settings(env);
@@ -63,6 +69,21 @@ public record ControlApiConfig(String bindAddress, int port, String adminToken, 
                 s.integer("TM_KAFKA_TOPIC_PARTITIONS", 3, 1, 1000),
                 (short) s.integer("TM_KAFKA_TOPIC_REPLICATION", 1, 1, 10),
                 s.integer("TM_OUTBOX_BATCH", 500, 1, 10000),
-                s.millis("TM_OUTBOX_POLL_MS", 200, 10));
+                s.millis("TM_OUTBOX_POLL_MS", 200, 10),
+                upstreamGuard(s));
+    }
+
+    private static UpstreamGuard upstreamGuard(Settings s) {
+        String mode = s.string("TM_API_UPSTREAM_GUARD", "off");
+        if (!mode.equals("on") && !mode.equals("off")) {
+            throw new IllegalArgumentException("TM_API_UPSTREAM_GUARD: " + mode + " (expected: on or off)");
+        }
+        Set<String> allowed = new HashSet<>();
+        for (String host : s.string("TM_API_UPSTREAM_ALLOW", "").split(",")) {
+            if (!host.isBlank()) {
+                allowed.add(host.trim().toLowerCase(Locale.ROOT));
+            }
+        }
+        return mode.equals("on") ? new UpstreamGuard(allowed) : UpstreamGuard.OFF;
     }
 }

@@ -29,5 +29,8 @@ class ControlApiConfigTest {
         assertThatThrownBy(() -> ControlApiConfig.fromEnv(Map.of("TM_ADMIN_TOKEN", "0123456789abcdef",
                 "TM_API_PORT", "http")))
                 .hasMessage("TM_API_PORT: http (expected: a whole number from 0 to 65535)");
+        assertThatThrownBy(() -> ControlApiConfig.fromEnv(Map.of("TM_ADMIN_TOKEN", "0123456789abcdef",
+                "TM_API_UPSTREAM_GUARD", "yes")))
+                .hasMessage("TM_API_UPSTREAM_GUARD: yes (expected: on or off)");
     }
 }

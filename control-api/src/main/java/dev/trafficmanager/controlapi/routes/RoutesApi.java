@@ -30,13 +30,15 @@ public final class RoutesApi {
     private static final int MAX_LIMIT = 1000;
 
     private final RouteStore store;
+    private final UpstreamGuard guard;
     private final Authenticator authenticator;
     private final Json json;
     private final Runnable afterWrite;
 
     /** @param afterWrite runs after each committed change (wakes the outbox relay) */
-    public RoutesApi(RouteStore store, Authenticator authenticator, Json json, Runnable afterWrite) {
+    public RoutesApi(RouteStore store, Authenticator authenticator, Json json, UpstreamGuard guard, Runnable afterWrite) {
         this.store = store;
+        this.guard = guard;
         this.authenticator = authenticator;
         this.json = json;
         this.afterWrite = afterWrite;
@@ -54,7 +56,9 @@ public final class RoutesApi {
     private ApiResponse upsert(ApiRequest request) {
         RouteKey key = authorizedKey(request);
         String url = json.readObject(request.body(), Set.of("url")).get("url").asText();
-        RouteChange change = store.upsert(key, validUrl(url), ifMatch(request));
+        String valid = validUrl(url);
+        guard.check(valid);
+        RouteChange change = store.upsert(key, valid, ifMatch(request));
         return written(change, change.created() ? HttpResponseStatus.CREATED : HttpResponseStatus.OK);
     }
 
