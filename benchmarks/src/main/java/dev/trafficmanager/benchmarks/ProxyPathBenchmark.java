@@ -12,6 +12,7 @@ import dev.trafficmanager.proxy.metrics.ProxyMetrics;
 import dev.trafficmanager.proxy.routing.Drain;
 import dev.trafficmanager.proxy.routing.ProxyServices;
 import dev.trafficmanager.proxy.routing.RouteHeaders;
+import dev.trafficmanager.proxy.routing.TenantBulkhead;
 import dev.trafficmanager.proxy.upstream.UpstreamPools;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
@@ -126,7 +127,7 @@ public class ProxyPathBenchmark extends BenchmarkBase {
             }, config.lookup(), metrics, System::currentTimeMillis);
             ProxyServices services = new ProxyServices(resolver, new RouteHeaders(config.headers(), config.defaults()),
                     new UpstreamPools(config.upstream(), transport.socketChannel(), null, DefaultAddressResolverGroup.INSTANCE, metrics),
-                    metrics, new Drain(), config.upstream(), config.clientLimits());
+                    metrics, new Drain(), config.upstream(), config.clientLimits(), TenantBulkhead.OFF);
             proxyLoop = transport.group(1, "proxy");
             proxyServer = Sidecar.bindProxy(transport, proxyLoop, services, config);
             port = ((InetSocketAddress) proxyServer.localAddress()).getPort();

@@ -22,6 +22,8 @@ import java.util.Map;
  * @param maxHeaderSize     TM_PROXY_MAX_HEADER_SIZE, default 16384: larger headers get 431
  * @param maxHeaders        TM_PROXY_MAX_HEADERS, default 100: requests with more header fields get 431
  * @param maxBodyBytes      TM_PROXY_MAX_BODY_BYTES, default 0 (no limit): larger request bodies get 413
+ * @param tenantMaxInFlight TM_PROXY_TENANT_MAX_IN_FLIGHT, default 0 (no cap): a tenant's requests in
+ *                          flight past this get 503 tenant_overloaded
  * @param clientIdleTimeout TM_PROXY_IDLE_TIMEOUT_MS, default 60000: an idle client connection closes
  * @param drainTimeout      TM_PROXY_DRAIN_TIMEOUT_MS, default 15000: on SIGTERM, the longest the
  *                          sidecar keeps serving; it stops once no request was in flight for 1 s
@@ -40,7 +42,8 @@ import java.util.Map;
  */
 public record ProxyConfig(String bind, int port, String adminBind, int adminPort, int eventLoops,
                           RouteHeaderNames headers, RouteDefaults defaults, int maxInitialLine,
-                          int maxHeaderSize, int maxHeaders, long maxBodyBytes, Duration clientIdleTimeout,
+                          int maxHeaderSize, int maxHeaders, long maxBodyBytes, int tenantMaxInFlight,
+                          Duration clientIdleTimeout,
                           Duration drainTimeout,
                           Upstream upstream, Lookup lookup, Path l1File, int l1MaxEntries,
                           int nearCacheEntries, String redisUrl, String dbUrl, String dbUser,
@@ -126,6 +129,7 @@ public record ProxyConfig(String bind, int port, String adminBind, int adminPort
                 s.integer("TM_PROXY_MAX_HEADER_SIZE", 16384, 1024, 1 << 20),
                 s.integer("TM_PROXY_MAX_HEADERS", 100, 10, 10_000),
                 s.longValue("TM_PROXY_MAX_BODY_BYTES", 0, 0, Long.MAX_VALUE),
+                s.integer("TM_PROXY_TENANT_MAX_IN_FLIGHT", 0, 0, 1_000_000),
                 s.millis("TM_PROXY_IDLE_TIMEOUT_MS", 60000, 100),
                 s.millis("TM_PROXY_DRAIN_TIMEOUT_MS", 15000, 0),
                 upstream, lookup,

@@ -14,6 +14,7 @@ import dev.trafficmanager.proxy.routing.Drain;
 import dev.trafficmanager.proxy.routing.ProxyInitializer;
 import dev.trafficmanager.proxy.routing.ProxyServices;
 import dev.trafficmanager.proxy.routing.RouteHeaders;
+import dev.trafficmanager.proxy.routing.TenantBulkhead;
 import dev.trafficmanager.proxy.upstream.UpstreamPools;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -80,7 +81,8 @@ public final class Sidecar implements AutoCloseable {
         UpstreamPools pools = new UpstreamPools(config.upstream(), transport.socketChannel(), ssl, dns, metrics);
         RouteHeaders headers = new RouteHeaders(config.headers(), config.defaults());
         ProxyServices services = new ProxyServices(resolver, headers, pools, metrics, drain, config.upstream(),
-                config.clientLimits());
+                config.clientLimits(),
+                config.tenantMaxInFlight() > 0 ? new TenantBulkhead(config.tenantMaxInFlight()) : TenantBulkhead.OFF);
         server = bindProxy(transport, loops, services, config);
         admin = AdminServer.start(transport, config.adminBind(), config.adminPort(),
                 () -> new AdminHandler(metrics, resolver, headers, this::notReady));

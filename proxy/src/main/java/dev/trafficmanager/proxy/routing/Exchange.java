@@ -53,6 +53,7 @@ final class Exchange implements ResponseListener {
     private long sentAtNanos;
     private Runnable responseTimeout; // created on first use, then re-armed
     private long bodyBytes;
+    private String bulkheadSlot; // the tenant's slot in the bulkhead, while held
     private boolean done;
 
     Exchange(ProxyHandler connection, ChannelHandlerContext ctx, ProxyServices services, HttpRequest request,
@@ -353,8 +354,17 @@ final class Exchange implements ResponseListener {
     }
 
     /** The exchange is over: counted once by status (0: no response went out), and no longer in flight. */
+    /** The exchange holds one of its tenant's slots in the bulkhead until it ends. */
+    void holdSlot(String slot) {
+        bulkheadSlot = slot;
+    }
+
     private void end(int responseStatus) {
         done = true;
+        if (bulkheadSlot != null) {
+            services.bulkhead().release(bulkheadSlot);
+            bulkheadSlot = null;
+        }
         if (responseStatus != 0) {
             services.metrics().response(responseStatus);
         }

@@ -171,6 +171,16 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
             exchange.fail(HttpResponseStatus.BAD_REQUEST, problem.code(), problem.message());
             return;
         }
+        TenantBulkhead bulkhead = services.bulkhead();
+        if (bulkhead.enabled()) {
+            String slot = bulkhead.tryAcquire(probe.tenant());
+            if (slot == null) {
+                exchange.fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "tenant_overloaded", "tenant " + probe.tenant()
+                        + " has " + bulkhead.cap() + " requests in flight through this sidecar (TM_PROXY_TENANT_MAX_IN_FLIGHT)");
+                return;
+            }
+            exchange.holdSlot(slot);
+        }
         RouteEntry entry = services.resolver().cached(probe);
         if (entry != null) {
             exchange.route(entry);

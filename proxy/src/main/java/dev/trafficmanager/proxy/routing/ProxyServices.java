@@ -7,7 +7,8 @@ import dev.trafficmanager.proxy.upstream.UpstreamPools;
 
 /** What every connection handler shares; all thread-safe. */
 public record ProxyServices(Resolver resolver, RouteHeaders headers, UpstreamPools pools, ProxyMetrics metrics,
-                            Drain drain, ProxyConfig.Upstream upstream, ProxyConfig.ClientLimits client) {
+                            Drain drain, ProxyConfig.Upstream upstream, ProxyConfig.ClientLimits client,
+                            TenantBulkhead bulkhead) {
 
     long clientIdleTimeoutNanos() {
         return client.idleTimeout().toNanos();

@@ -58,7 +58,7 @@ class ProxyHandlerTest {
         resolver = new Resolver(l1, 100, RouteCache.NONE, unknownEverywhere, config.lookup(), metrics, System::currentTimeMillis);
         services = new ProxyServices(resolver, new RouteHeaders(config.headers(), config.defaults()),
                 new UpstreamPools(config.upstream(), NioSocketChannel.class, null, null, metrics), metrics, new Drain(),
-                config.upstream(), config.clientLimits());
+                config.upstream(), config.clientLimits(), TenantBulkhead.OFF);
     }
 
     @AfterEach
