@@ -7,15 +7,16 @@ import dev.trafficmanager.controlapi.TestControlApi;
 import dev.trafficmanager.testing.LocalStack;
 import dev.trafficmanager.testing.Poll;
 import dev.trafficmanager.testing.TestUpstream;
+import java.io.IOException;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,16 +37,16 @@ class TenantBulkheadTest {
                     ApiClient.urlBody(upstream.url("/"))).status()).isEqualTo(201);
             Map<String, String> env = harness.sidecarEnv(dir.resolve("routes.l1"));
             env.put("TM_PROXY_TENANT_MAX_IN_FLIGHT", "2");
-            env.put("TM_UPSTREAM_RESPONSE_TIMEOUT_MS", "10000"); // the slow requests take 3 s
+            env.put("TM_UPSTREAM_RESPONSE_TIMEOUT_MS", "10000"); // the slow requests take 4 s
             try (Sidecar sidecar = SidecarHarness.startReady(env)) {
                 Poll.until(Duration.ofSeconds(3), "both routes known", () ->
                         sidecar.resolver().entry(harness.tenant + "/slow/prod/v1") != null
                                 && sidecar.resolver().entry(quiet + "/svc/prod/v1") != null);
                 String base = "http://127.0.0.1:" + sidecar.port();
-                // the noisy tenant (the sidecar's default) fills its two slots with slow requests
-                List<CompletableFuture<HttpResponse<String>>> slow = List.of(
-                        slowRequest(harness, base), slowRequest(harness, base));
-                Poll.until(Duration.ofSeconds(3), "the noisy tenant's third request refused", () ->
+                // the noisy tenant (the sidecar's default) fills its two slots with slow requests, on
+                // raw sockets so that both are surely sent at once
+                List<Socket> slow = List.of(slowRequest(sidecar), slowRequest(sidecar));
+                Poll.until(Duration.ofSeconds(5), "the noisy tenant's third request refused", () ->
                         harness.get(sidecar, "/", "slow", "v1").statusCode() == 503);
                 HttpResponse<String> refused = harness.get(sidecar, "/", "slow", "v1");
                 assertThat(refused.statusCode()).isEqualTo(503);
@@ -55,19 +56,23 @@ class TenantBulkheadTest {
                         .header("x-tm-tenant", quiet).header("x-tm-service", "svc").header("x-tm-version", "v1")
                         .timeout(Duration.ofSeconds(5)).build());
                 assertThat(served.statusCode()).isEqualTo(200);
-                assertThat(slow.get(0).isDone() || slow.get(1).isDone()).as("the slow requests still in flight").isFalse();
                 // the slots come back when the slow requests end
-                for (CompletableFuture<HttpResponse<String>> request : slow) {
-                    assertThat(request.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+                for (Socket socket : slow) {
+                    try (socket) {
+                        String status = new String(socket.getInputStream().readNBytes(12), StandardCharsets.ISO_8859_1);
+                        assertThat(status).isEqualTo("HTTP/1.1 200");
+                    }
                 }
                 assertThat(harness.get(sidecar, "/", "slow", "v1").statusCode()).isEqualTo(200);
             }
         }
     }
 
-    private static CompletableFuture<HttpResponse<String>> slowRequest(SidecarHarness harness, String base) {
-        return harness.http().sendAsync(HttpRequest.newBuilder(URI.create(base + "/slow?ms=3000"))
-                .header("x-tm-service", "slow").header("x-tm-version", "v1").timeout(Duration.ofSeconds(15)).build(),
-                HttpResponse.BodyHandlers.ofString());
+    private static Socket slowRequest(Sidecar sidecar) throws IOException {
+        Socket socket = new Socket("127.0.0.1", sidecar.port());
+        socket.setSoTimeout(15_000);
+        socket.getOutputStream().write(("GET /slow?ms=4000 HTTP/1.1\r\nHost: app\r\nx-tm-service: slow\r\nx-tm-version: v1\r\n\r\n")
+                .getBytes(StandardCharsets.ISO_8859_1));
+        return socket;
     }
 }
