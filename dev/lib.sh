@@ -85,6 +85,26 @@ put_route() {
   curl -fsS -o /dev/null -X PUT "$1/v1/routes/$3" -H "Authorization: Bearer $2" -d "{\"url\":\"$4\"}"
 }
 
+# render_config TEMPLATE OUT: a loadtest/ config template with @WORK@, @UPSTREAM_PORT@, @NGINX_PORT@
+# and @HAPROXY_PORT@ filled in from the variables of those names (those not set stay as they are).
+render_config() {
+  sed -e "s#@WORK@#${WORK:-@WORK@}#g" -e "s#@UPSTREAM_PORT@#${UPSTREAM_PORT:-@UPSTREAM_PORT@}#g" \
+    -e "s#@NGINX_PORT@#${NGINX_PORT:-@NGINX_PORT@}#g" -e "s#@HAPROXY_PORT@#${HAPROXY_PORT:-@HAPROXY_PORT@}#g" \
+    "$ROOT/loadtest/$1" >"$2"
+}
+
+# cpu_ticks PID: user plus system CPU time of the process and its children (nginx's workers), in
+# clock ticks (getconf CLK_TCK a second); 0 for an empty PID.
+cpu_ticks() {
+  local total=0 p
+  [[ -n $1 ]] || { echo 0; return; }
+  for p in $1 $(ps -o pid= --ppid "$1"); do
+    [[ -r /proc/$p/stat ]] || continue # a child that just exited
+    total=$((total + $(sed -E 's/^.*\) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13 + 0}')))
+  done
+  echo "$total"
+}
+
 # median: the median of the numbers on standard input, one per line (the lower middle one of an even count).
 median() {
   sort -n | awk '{v[NR] = $1} END {if (NR) print v[int((NR + 1) / 2)]}'

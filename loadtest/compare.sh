@@ -47,10 +47,6 @@ ensure_tools
 bash "$ROOT/dev/stack.sh" loadtools
 build_jars
 rm -rf "$WORK" && mkdir -p "$WORK/tmp" "$OUT"
-render() { # template -> $WORK/name
-  sed -e "s#@WORK@#$WORK#g" -e "s#@UPSTREAM_PORT@#$UPSTREAM_PORT#g" -e "s#@NGINX_PORT@#$NGINX_PORT#g" \
-    -e "s#@HAPROXY_PORT@#$HAPROXY_PORT#g" "$ROOT/loadtest/$1" >"$WORK/$1"
-}
 start_daemon() { # name command... (runs in the foreground of its own process; pid kept for cleanup)
   local name="$1"; shift
   "$@" >"$WORK/$name.log" 2>&1 &
@@ -62,7 +58,7 @@ for port in $UPSTREAM_PORT $SIDECAR_PORT $ADMIN_PORT $NGINX_PORT $HAPROXY_PORT $
     exit 1
   fi
 done
-render nginx-upstream.conf; render nginx-proxy.conf; render haproxy.cfg
+for config in nginx-upstream.conf nginx-proxy.conf haproxy.cfg; do render_config "$config" "$WORK/$config"; done
 start_daemon nginx-upstream nginx -p "$WORK" -c "$WORK/nginx-upstream.conf"
 start_daemon nginx-proxy nginx -p "$WORK" -c "$WORK/nginx-proxy.conf"
 start_daemon haproxy haproxy -db -f "$WORK/haproxy.cfg"
@@ -136,15 +132,7 @@ pid_of() {
   esac
 }
 TICKS="$(getconf CLK_TCK)"
-cpu_ticks() { # pid: utime + stime of it and its children, in clock ticks
-  local total=0 p
-  [[ -n $1 ]] || { echo 0; return; }
-  for p in $1 $(ps -o pid= --ppid "$1"); do
-    [[ -r /proc/$p/stat ]] || continue # a child that just exited
-    total=$((total + $(sed -E 's/^.*\) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13 + 0}')))
-  done
-  echo "$total"
-}
+cpu_seconds() { awk -v t="$(($2 - $1))" -v hz="$TICKS" 'BEGIN {printf "%.2f", t / hz}'; } # ticks-before ticks-after
 sidecar_memory() { # heap used and RSS of the sidecar, MiB
   local heap rss
   heap="$(curl -fsS "http://127.0.0.1:$ADMIN_PORT/metrics" | awk 'index($0, "jvm_memory_used_bytes{area=\"heap\"") == 1 {s += $NF} END {printf "%.1f", s / 1048576}')"
@@ -177,7 +165,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
     p50="$(to_ms "$(awk '/^ +50%/ {print $2}' <<<"$out")")"
     p99="$(to_ms "$(awk '/^ +99%/ {print $2}' <<<"$out")")"
     if grep -q "Non-2xx\|Socket errors" <<<"$out"; then log "$target: $(grep -E 'Non-2xx|Socket errors' <<<"$out")"; fi
-    cpu="$(awk -v t="$((t1 - t0))" -v hz="$TICKS" 'BEGIN {printf "%.2f", t / hz}')"
+    cpu="$(cpu_seconds "$t0" "$t1")"
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$target" "$requests" "$rps" "$p50" "$p99" "$cpu" >>"$run_dir/saturation.tsv"
     log "round $round $target: $rps req/s, p50 $p50 ms, p99 $p99 ms, cpu $cpu s"
     [[ $target == sidecar ]] && printf 'saturation-%s\t%s\n' "$round" "$(sidecar_memory | tr ' ' '\t')" >>"$run_dir/sidecar-memory.tsv"
@@ -204,7 +192,7 @@ for basis in direct proxies; do
         --seconds "$SECONDS_PER_RUN" --warmup 2 --connections "$CONNECTIONS" \
         --header 'x-tm-service:hello' --header 'x-tm-version:v1' --histogram "$run_dir/hdr-$basis-$load-$target.txt")"
       t1="$(cpu_ticks "$pid")"
-      cpu="$(awk -v t="$((t1 - t0))" -v hz="$TICKS" 'BEGIN {printf "%.2f", t / hz}')"
+      cpu="$(cpu_seconds "$t0" "$t1")"
       printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$basis" "$load" "$rate" "$target" \
         "$(field completed "$line")" "$(field errors "$line")" "$(field unsent "$line")" "$(field p50_us "$line")" \
         "$(field p99_us "$line")" "$(field p999_us "$line")" "$(field max_us "$line")" "$cpu" \

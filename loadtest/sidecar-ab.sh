@@ -57,7 +57,7 @@ jar_for() {
 JAR_A="$(jar_for "${A_REV:-}")"
 JAR_B="$(jar_for "${B_REV:-}")"
 
-sed -e "s#@WORK@#$WORK#g" -e "s#@UPSTREAM_PORT@#$UPSTREAM_PORT#g" "$ROOT/loadtest/nginx-upstream.conf" >"$WORK/nginx.conf"
+render_config nginx-upstream.conf "$WORK/nginx.conf"
 nginx -p "$WORK" -c "$WORK/nginx.conf" >"$WORK/nginx.log" 2>&1 &
 echo $! >"$WORK/nginx.master"
 
@@ -71,16 +71,17 @@ start_variant() { # A|B jar jvm-flags env
   local jvm=() extra=()
   read -r -a jvm <<<"$3"
   read -r -a extra <<<"$4"
-  env MALLOC_ARENA_MAX=2 "${extra[@]}" TM_PROXY_PORT="${PORT[$1]}" TM_PROXY_ADMIN_PORT="${ADMIN[$1]}" TM_TENANT="$tenant" \
-    TM_ENV=prod TM_L1_FILE="$WORK/$1.l1" bash -c 'source "$0/dev/lib.sh"; start_java "$@"' "$ROOT" \
-    "ab-$1" "${jvm[@]}" "${CHRONICLE_FLAGS[@]}" -jar "$2"
+  ( # a subshell, so the variant's settings stay its own
+    export MALLOC_ARENA_MAX=2 TM_PROXY_PORT="${PORT[$1]}" TM_PROXY_ADMIN_PORT="${ADMIN[$1]}" TM_TENANT="$tenant" \
+      TM_ENV=prod TM_L1_FILE="$WORK/$1.l1" "${extra[@]}"
+    start_java "ab-$1" "${jvm[@]}" "${CHRONICLE_FLAGS[@]}" -jar "$2"
+  )
   wait_http "http://127.0.0.1:${ADMIN[$1]}/readyz" 90
 }
 start_variant A "$JAR_A" "${A_JVM:-${SIDECAR_JVM_FLAGS[*]}}" "${A_ENV:-}"
 start_variant B "$JAR_B" "${B_JVM:-${SIDECAR_JVM_FLAGS[*]}}" "${B_ENV:-}"
 
 TICKS="$(getconf CLK_TCK)"
-cpu_ticks() { sed -E 's/^.*\) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
 measure() { # A|B -> "req/s cpu-us-per-request"
   local pid t0 t1 out
   pid="$(cat "$TM_HOME/run/ab-$1.pid")"

@@ -419,42 +419,30 @@ public final class OpenLoad {
      * {@code --histogram FILE} the full percentile distribution (HdrHistogram's format, microseconds).
      */
     public static void main(String[] args) throws Exception {
+        Args given = new Args(args, "--url URL --rate N --seconds N [--warmup N] [--connections N] "
+                + "[--header name:value]... [--histogram FILE]");
         Map<String, String> headers = new LinkedHashMap<>();
-        Map<String, String> values = new LinkedHashMap<>();
-        for (int i = 0; i + 1 < args.length; i += 2) {
-            if (args[i].equals("--header")) {
-                String[] pair = args[i + 1].split(":", 2);
-                if (pair.length != 2) {
-                    throw new IllegalArgumentException("--header " + args[i + 1] + " (expected: name:value)");
-                }
-                headers.put(pair[0].trim(), pair[1].trim());
-            } else {
-                values.put(args[i], args[i + 1]);
+        for (String header : given.all("--header")) {
+            String[] pair = header.split(":", 2);
+            if (pair.length != 2) {
+                throw new IllegalArgumentException("--header " + header + " (expected: name:value)");
             }
+            headers.put(pair[0].trim(), pair[1].trim());
         }
-        URI url = URI.create(require(values, "--url"));
+        URI url = URI.create(given.require("--url"));
         Options options = new Options(url.getHost(), url.getPort() == -1 ? 80 : url.getPort(),
                 url.getRawPath() == null || url.getRawPath().isEmpty() ? "/" : url.getRawPath(), headers,
-                Integer.parseInt(require(values, "--rate")),
-                Duration.ofSeconds(Long.parseLong(values.getOrDefault("--warmup", "3"))),
-                Duration.ofSeconds(Long.parseLong(require(values, "--seconds"))),
-                Integer.parseInt(values.getOrDefault("--connections", "16")));
+                Integer.parseInt(given.require("--rate")),
+                Duration.ofSeconds(Long.parseLong(given.get("--warmup", "3"))),
+                Duration.ofSeconds(Long.parseLong(given.require("--seconds"))),
+                Integer.parseInt(given.get("--connections", "16")));
         Result result = run(options);
         System.out.println(result.summary());
-        String histogramFile = values.get("--histogram");
+        String histogramFile = given.get("--histogram", null);
         if (histogramFile != null) {
             try (PrintStream out = new PrintStream(histogramFile, StandardCharsets.UTF_8)) {
                 result.latencyMicros().outputPercentileDistribution(out, 1.0);
             }
         }
-    }
-
-    private static String require(Map<String, String> values, String name) {
-        String value = values.get(name);
-        if (value == null) {
-            throw new IllegalArgumentException("missing " + name
-                    + " (usage: --url URL --rate N --seconds N [--warmup N] [--connections N] [--header name:value]... [--histogram FILE])");
-        }
-        return value;
     }
 }

@@ -6,8 +6,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Matcher;
@@ -31,16 +29,13 @@ public final class PropagationProbe {
     }
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> options = new LinkedHashMap<>();
-        for (int i = 0; i + 1 < args.length; i += 2) {
-            options.put(args[i], args[i + 1]);
-        }
-        String api = require(options, "--api");
-        String admin = require(options, "--admin");
-        String tenant = require(options, "--tenant");
-        String token = require(options, "--token");
-        String upstream = require(options, "--upstream").replaceAll("/+$", "");
-        int changes = Integer.parseInt(options.getOrDefault("--changes", "1000"));
+        Args given = new Args(args, "--api URL --token T --tenant T --admin URL --upstream URL [--changes N]");
+        String api = given.require("--api");
+        String admin = given.require("--admin");
+        String tenant = given.require("--tenant");
+        String token = given.require("--token");
+        String upstream = given.require("--upstream").replaceAll("/+$", "");
+        int changes = Integer.parseInt(given.get("--changes", "1000"));
 
         HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
         URI route = URI.create(api + "/v1/routes/" + tenant + "/prop/prod/v1");
@@ -76,14 +71,5 @@ public final class PropagationProbe {
     private static long revision(String json) {
         Matcher m = REVISION.matcher(json);
         return m.find() ? Long.parseLong(m.group(1)) : -1;
-    }
-
-    private static String require(Map<String, String> options, String name) {
-        String value = options.get(name);
-        if (value == null) {
-            throw new IllegalArgumentException("missing " + name
-                    + " (usage: --api URL --token T --tenant T --admin URL --upstream URL [--changes N])");
-        }
-        return value;
     }
 }

@@ -82,7 +82,7 @@ public final class Sidecar implements AutoCloseable {
         RouteHeaders headers = new RouteHeaders(config.headers(), config.defaults());
         ProxyServices services = new ProxyServices(resolver, headers, pools, metrics, drain, config.upstream(),
                 config.clientLimits(),
-                config.tenantMaxInFlight() > 0 ? new TenantBulkhead(config.tenantMaxInFlight()) : TenantBulkhead.OFF);
+                new TenantBulkhead(config.tenantMaxInFlight()));
         server = bindProxy(transport, loops, services, config);
         admin = AdminServer.start(transport, config.adminBind(), config.adminPort(),
                 () -> new AdminHandler(metrics, resolver, headers, this::notReady));

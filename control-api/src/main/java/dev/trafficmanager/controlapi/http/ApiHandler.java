@@ -64,6 +64,8 @@ public final class ApiHandler extends ChannelInboundHandlerAdapter {
     private final Json json;
     private final long maxQueueWaitNanos;
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+    /** The peer's address, for the failed-authentication limit; "unknown" when it has none. */
+    private String client = "unknown";
     private boolean inFlight;
     /** Set once the connection is to close: later input is dropped. */
     private boolean closing;
@@ -77,6 +79,14 @@ public final class ApiHandler extends ChannelInboundHandlerAdapter {
     }
 
     @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        if (ctx.channel().remoteAddress() instanceof InetSocketAddress remote && remote.getAddress() != null) {
+            client = remote.getAddress().getHostAddress();
+        }
+        ctx.fireChannelActive();
+    }
+
+    @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (closing) {
             ReferenceCountUtil.release(msg);
@@ -86,19 +96,13 @@ public final class ApiHandler extends ChannelInboundHandlerAdapter {
             enqueue(ctx, Pending.refused(rejection.error(), HttpVersion.HTTP_1_1));
         } else if (msg instanceof FullHttpRequest request) {
             try {
-                enqueue(ctx, toPending(request, client(ctx)));
+                enqueue(ctx, toPending(request, client));
             } finally {
                 request.release(); // everything needed was copied into the Pending
             }
         } else {
             ctx.fireChannelRead(msg);
         }
-    }
-
-    /** The peer's address, for the failed-authentication limit; "unknown" when it has none. */
-    private static String client(ChannelHandlerContext ctx) {
-        return ctx.channel().remoteAddress() instanceof InetSocketAddress remote && remote.getAddress() != null
-                ? remote.getAddress().getHostAddress() : "unknown";
     }
 
     private Pending toPending(FullHttpRequest request, String client) {

@@ -122,8 +122,11 @@ final class Forwarding {
 
     /** The request's Transfer-Encoding when it is anything but {@code chunked} alone, else null. */
     static String unsupportedTransferEncoding(HttpHeaders headers) {
+        if (!headers.contains(HttpHeaderNames.TRANSFER_ENCODING)) {
+            return null; // most requests: no list allocated
+        }
         List<String> codings = headers.getAll(HttpHeaderNames.TRANSFER_ENCODING);
-        if (codings.isEmpty() || codings.size() == 1 && codings.get(0).trim().equalsIgnoreCase("chunked")) {
+        if (codings.size() == 1 && codings.get(0).trim().equalsIgnoreCase("chunked")) {
             return null;
         }
         return String.join(", ", codings);

@@ -153,9 +153,10 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
                     + " header fields (expected: at most " + limits.maxHeaders() + ", TM_PROXY_MAX_HEADERS)");
             return;
         }
-        if (limits.bodyTooLarge(HttpUtil.getContentLength(request, 0L))) {
+        long contentLength = HttpUtil.getContentLength(request, 0L);
+        if (limits.bodyTooLarge(contentLength)) {
             exchange.fail(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "body_too_large", "Content-Length "
-                    + HttpUtil.getContentLength(request, 0L) + " (expected: at most " + limits.maxBodyBytes() + ", TM_PROXY_MAX_BODY_BYTES)");
+                    + contentLength + " (expected: at most " + limits.maxBodyBytes() + ", TM_PROXY_MAX_BODY_BYTES)");
             return;
         }
         String transferEncoding = Forwarding.unsupportedTransferEncoding(request.headers());

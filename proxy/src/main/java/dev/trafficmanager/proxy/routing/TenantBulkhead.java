@@ -40,9 +40,4 @@ public final class TenantBulkhead {
     void release(String key) {
         inFlight.computeIfPresent(key, (tenant, count) -> count == 1 ? null : count - 1);
     }
-
-    /** The tenant's requests in flight (for tests and the admin port). */
-    int inFlight(String tenant) {
-        return inFlight.getOrDefault(tenant, 0);
-    }
 }
