@@ -11,6 +11,7 @@ import dev.trafficmanager.proxy.metrics.ProxyMetrics;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -73,7 +74,7 @@ public class RouteResolveBenchmark extends BenchmarkBase {
             }
         };
         ProxyConfig.Lookup settings = new ProxyConfig.Lookup(Duration.ofSeconds(1), Duration.ofHours(1),
-                Duration.ofHours(1), 80);
+                Duration.ofHours(1), 80, ProxyConfig.fromEnv(Map.of()).lookup().breaker());
         resolver = new Resolver(l1, tier.equals("near") ? 10_000 : 0, RouteCache.NONE, unused, settings,
                 new ProxyMetrics(), System::currentTimeMillis);
         probes = new RouteKeyProbe[HOT];

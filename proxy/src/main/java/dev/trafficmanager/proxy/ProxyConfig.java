@@ -1,6 +1,8 @@
 package dev.trafficmanager.proxy;
 
 import dev.trafficmanager.config.Settings;
+import dev.trafficmanager.proxy.resilience.CircuitBreaker;
+import dev.trafficmanager.proxy.resilience.RetryPolicy;
 import dev.trafficmanager.route.Names;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -81,9 +83,12 @@ public record ProxyConfig(String bind, int port, String adminBind, int adminPort
      * @param maxConnections  TM_UPSTREAM_MAX_CONNECTIONS, default 1024 per upstream and event loop
      * @param caFile          TM_UPSTREAM_CA_FILE, default none: PEM certificates that https upstreams
      *                        are verified against instead of the JDK's trust store
+     * @param breaker         the circuit breaker each event loop keeps per upstream
+     * @param retry           when a request that never reached its upstream is tried again
      */
     public record Upstream(Duration connectTimeout, Duration responseTimeout, Duration streamIdleTimeout,
-                           Duration poolIdleTimeout, int maxConnections, String caFile) {
+                           Duration poolIdleTimeout, int maxConnections, String caFile,
+                           CircuitBreaker.Settings breaker, RetryPolicy retry) {
     }
 
     /**
@@ -93,8 +98,10 @@ public record ProxyConfig(String bind, int port, String adminBind, int adminPort
      * @param negativeTtl     TM_NEGATIVE_TTL_MS, default 10000: the same for unknown or inactive routes
      * @param refreshAheadPercent TM_REFRESH_AHEAD_PERCENT, default 80: an entry in use is refreshed in
      *                        the background once this share of its TTL has passed
+     * @param breaker         the settings of the Redis and the PostgreSQL circuit breakers
      */
-    public record Lookup(Duration timeout, Duration positiveTtl, Duration negativeTtl, int refreshAheadPercent) {
+    public record Lookup(Duration timeout, Duration positiveTtl, Duration negativeTtl, int refreshAheadPercent,
+                         CircuitBreaker.Settings breaker) {
     }
 
     public static ProxyConfig fromEnv(Map<String, String> env) {
@@ -106,18 +113,33 @@ public record ProxyConfig(String bind, int port, String adminBind, int adminPort
                 headerName(s, "TM_HEADER_VERSION", "x-tm-version"));
         RouteDefaults defaults = new RouteDefaults(
                 optionalName(s, "TM_TENANT"), optionalName(s, "TM_ENV"), optionalName(s, "TM_DEFAULT_VERSION"));
+        // One set of breaker settings for Redis, PostgreSQL and every upstream.
+        CircuitBreaker.Settings breaker = new CircuitBreaker.Settings(
+                s.integer("TM_BREAKER_FAILURES", 5, 0, 1_000_000),
+                s.integer("TM_BREAKER_FAILURE_RATE", 50, 0, 100),
+                s.integer("TM_BREAKER_MIN_CALLS", 20, 1, 1_000_000),
+                s.millis("TM_BREAKER_WINDOW_MS", 10000, 100),
+                s.millis("TM_BREAKER_OPEN_MS", 2000, 10));
+        RetryPolicy retry = new RetryPolicy(
+                s.integer("TM_UPSTREAM_RETRIES", 2, 0, 10),
+                s.millis("TM_UPSTREAM_RETRY_BACKOFF_MS", 25, 0),
+                s.millis("TM_UPSTREAM_RETRY_BACKOFF_MAX_MS", 250, 0),
+                s.integer("TM_UPSTREAM_RETRY_BUDGET_PERCENT", 20, 0, 100),
+                s.integer("TM_UPSTREAM_RETRY_MIN_CONCURRENT", 3, 0, 1_000_000));
         Upstream upstream = new Upstream(
                 s.millis("TM_UPSTREAM_CONNECT_TIMEOUT_MS", 2000, 1),
                 s.millis("TM_UPSTREAM_RESPONSE_TIMEOUT_MS", 15000, 1),
                 s.millis("TM_UPSTREAM_IDLE_TIMEOUT_MS", 60000, 1),
                 s.millis("TM_UPSTREAM_POOL_IDLE_MS", 4000, 100),
                 s.integer("TM_UPSTREAM_MAX_CONNECTIONS", 1024, 1, 1 << 20),
-                s.string("TM_UPSTREAM_CA_FILE", null));
+                s.string("TM_UPSTREAM_CA_FILE", null),
+                breaker, retry);
         Lookup lookup = new Lookup(
                 s.millis("TM_LOOKUP_TIMEOUT_MS", 1000, 10),
                 s.millis("TM_ROUTE_TTL_MS", 60000, 1000),
                 s.millis("TM_NEGATIVE_TTL_MS", 10000, 100),
-                s.integer("TM_REFRESH_AHEAD_PERCENT", 80, 1, 100));
+                s.integer("TM_REFRESH_AHEAD_PERCENT", 80, 1, 100),
+                breaker);
         return new ProxyConfig(
                 s.string("TM_PROXY_BIND", "127.0.0.1"),
                 s.integer("TM_PROXY_PORT", 15001, 0, 65535),

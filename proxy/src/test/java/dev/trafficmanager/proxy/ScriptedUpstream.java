@@ -19,9 +19,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A raw-socket upstream that answers with exactly the bytes a test scripts, to see what the
  * sidecar sends and how it copes with responses no well-behaved server library would produce.
  * The script gets the request's index on its connection (0 for the first) and returns the raw
- * response, or null to close the connection without answering.
+ * response, or null to close the connection without answering; a response ending in
+ * {@link #RESET} is written without that marker and the connection is then reset (TCP RST).
  */
 final class ScriptedUpstream implements AutoCloseable {
+    /** Ends a scripted response to reset the connection after writing it. */
+    static final String RESET = "\u0000reset";
+
     interface Script {
         String respond(int indexOnConnection, String requestHead);
     }
@@ -67,8 +71,16 @@ final class ScriptedUpstream implements AutoCloseable {
                 if (response == null) {
                     return;
                 }
+                boolean reset = response.endsWith(RESET);
+                if (reset) {
+                    response = response.substring(0, response.length() - RESET.length());
+                }
                 out.write(response.getBytes(StandardCharsets.ISO_8859_1));
                 out.flush();
+                if (reset) {
+                    socket.setSoLinger(true, 0); // close sends RST
+                    return;
+                }
             }
         } catch (IOException e) {
             // the sidecar closed the connection

@@ -4,11 +4,14 @@ import dev.trafficmanager.proxy.ProxyConfig;
 import dev.trafficmanager.proxy.metrics.ProxyMetrics;
 import dev.trafficmanager.proxy.metrics.ProxyMetrics.Result;
 import dev.trafficmanager.proxy.metrics.ProxyMetrics.Tier;
+import dev.trafficmanager.proxy.resilience.CircuitBreaker;
 import dev.trafficmanager.route.RouteEvent;
+import io.micrometer.core.instrument.Counter;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 
 /**
@@ -22,6 +25,11 @@ import java.util.function.LongSupplier;
  * its TTL it is re-confirmed before use. When no tier can confirm it, the last known entry is used
  * anyway (stale-if-error, counted); a key with no entry at all then fails with
  * {@link LookupUnavailableException}.
+ *
+ * <p>Redis and PostgreSQL each sit behind a {@link CircuitBreaker}: while Redis's is open lookups go
+ * straight to PostgreSQL (a hung Redis no longer costs each lookup its timeout), and while
+ * PostgreSQL's is open a lookup fails at once, so a known route is served stale and an unknown one
+ * gets its 503 without waiting.
  */
 public final class Resolver {
 
@@ -39,6 +47,10 @@ public final class Resolver {
         }
     }
 
+    /** A call refused by an open breaker; without a stack trace: it is an outcome, and shared. */
+    private static final RuntimeException BREAKER_OPEN = new RuntimeException("circuit breaker open", null, false, false) {
+    };
+
     private final NearCache near;
     private final L1Store l1;
     private final L1Writer writer;
@@ -51,6 +63,10 @@ public final class Resolver {
     private final long positiveRefreshAt;
     private final long negativeRefreshAt;
     private final long timeoutMillis;
+    private final CircuitBreaker redisBreaker;
+    private final CircuitBreaker postgresBreaker;
+    private final Counter redisRejections;
+    private final Counter postgresRejections;
     private final ConcurrentHashMap<String, CompletableFuture<Resolution>> inflight = new ConcurrentHashMap<>();
     /** False after a lookup no tier could answer, true again after one succeeds. */
     private volatile boolean sourcesAnswering = true;
@@ -68,6 +84,14 @@ public final class Resolver {
         this.positiveRefreshAt = positiveTtl * settings.refreshAheadPercent() / 100;
         this.negativeRefreshAt = negativeTtl * settings.refreshAheadPercent() / 100;
         this.timeoutMillis = settings.timeout().toMillis();
+        // The breakers keep time by the same clock as the TTLs, so tests can move both.
+        LongSupplier nanos = () -> TimeUnit.MILLISECONDS.toNanos(clock.getAsLong());
+        ProxyMetrics.Breakers redisBreakers = metrics.breakers("redis");
+        ProxyMetrics.Breakers postgresBreakers = metrics.breakers("postgres");
+        this.redisBreaker = new CircuitBreaker("redis", settings.breaker(), nanos, redisBreakers.listener());
+        this.postgresBreaker = new CircuitBreaker("postgres", settings.breaker(), nanos, postgresBreakers.listener());
+        this.redisRejections = redisBreakers.rejections();
+        this.postgresRejections = postgresBreakers.rejections();
         this.writer = new L1Writer(l1, near, redis::delete, metrics, clock, negativeTtl);
         metrics.gauge("tm_l1_entries", "entries in the L1 file", l1::size);
         metrics.gauge("tm_near_cache_entries", "entries in the on-heap copy of L1", near::size);
@@ -125,8 +149,11 @@ public final class Resolver {
                 return new Resolution(known, inNear != null ? Tier.NEAR : Tier.L1, true);
             }
             metrics.lookupsUnavailable().increment();
-            throw new LookupUnavailableException("no tier could answer for " + key + " within "
-                    + timeoutMillis + " ms, and nothing is cached for it");
+            Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                    ? error.getCause() : error;
+            String why = cause instanceof java.util.concurrent.TimeoutException
+                    ? "no tier answered within " + timeoutMillis + " ms" : cause.getMessage();
+            throw new LookupUnavailableException(why + "; nothing is cached for " + key);
         });
     }
 
@@ -212,7 +239,11 @@ public final class Resolver {
     }
 
     private CompletionStage<Resolution> fetch(String key) {
-        return redis.get(key).handle((cached, error) -> {
+        return fromRedis(key).handle((cached, error) -> {
+            if (error == BREAKER_OPEN) {
+                redisRejections.increment();
+                return null;
+            }
             if (error != null) {
                 metrics.lookup(Tier.REDIS, Result.ERROR);
                 return null;
@@ -228,7 +259,11 @@ public final class Resolver {
             if (fromRedis != null) {
                 return CompletableFuture.completedFuture(new Resolution(store(fromRedis), Tier.REDIS, false));
             }
-            return postgres.fetch(key).handle((fromDb, error) -> {
+            return fromPostgres(key).handle((fromDb, error) -> {
+                if (error == BREAKER_OPEN) {
+                    postgresRejections.increment();
+                    throw new LookupUnavailableException("PostgreSQL lookup of " + key + " refused: its circuit breaker is open");
+                }
                 if (error != null) {
                     metrics.lookup(Tier.POSTGRES, Result.ERROR);
                     throw new LookupUnavailableException("PostgreSQL lookup of " + key + " failed: " + error);
@@ -238,6 +273,44 @@ public final class Resolver {
                 return new Resolution(store(fromDb), Tier.POSTGRES, false);
             });
         });
+    }
+
+    private CompletionStage<RouteEntry> fromRedis(String key) {
+        return guarded(redisBreaker, redis::get, key);
+    }
+
+    private CompletionStage<RouteEntry> fromPostgres(String key) {
+        return guarded(postgresBreaker, postgres::fetch, key);
+    }
+
+    /** {@code call} if {@code breaker} lets it through, telling the breaker how it ended. */
+    private static CompletionStage<RouteEntry> guarded(CircuitBreaker breaker,
+                                                      Function<String, CompletionStage<RouteEntry>> call, String key) {
+        if (!breaker.tryAcquire()) {
+            return CompletableFuture.failedFuture(BREAKER_OPEN);
+        }
+        CompletionStage<RouteEntry> result;
+        try {
+            result = call.apply(key);
+        } catch (RuntimeException e) {
+            breaker.onFailure();
+            throw e;
+        }
+        return result.whenComplete((entry, error) -> {
+            if (error == null) {
+                breaker.onSuccess();
+            } else {
+                breaker.onFailure();
+            }
+        });
+    }
+
+    public CircuitBreaker.State redisBreaker() {
+        return redisBreaker.state();
+    }
+
+    public CircuitBreaker.State postgresBreaker() {
+        return postgresBreaker.state();
     }
 
     private boolean isDueForRefresh(RouteEntry entry) {

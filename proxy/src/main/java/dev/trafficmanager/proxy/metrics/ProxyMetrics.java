@@ -1,5 +1,6 @@
 package dev.trafficmanager.proxy.metrics;
 
+import dev.trafficmanager.proxy.resilience.CircuitBreaker;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
@@ -13,6 +14,8 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Every meter of the sidecar, created once at start so the request path only increments
@@ -20,6 +23,7 @@ import java.util.function.Supplier;
  * Prometheus text of {@code /metrics}.
  */
 public final class ProxyMetrics {
+    private static final Logger log = LoggerFactory.getLogger(ProxyMetrics.class);
 
     /** The tier that answered a lookup; {@code NEAR} is the on-heap copy of L1. */
     public enum Tier { NEAR, L1, REDIS, POSTGRES }
@@ -72,7 +76,7 @@ public final class ProxyMetrics {
         eventsIgnored = counter("tm_kafka_events_ignored", "route events older than or equal to what L1 held");
         eventsUndecodable = counter("tm_kafka_events_undecodable", "records on the topic that are not route events");
         l1WritesDropped = counter("tm_l1_writes_dropped", "lookup results not written to L1 because the writer queue was full");
-        upstreamRetries = counter("tm_upstream_retries", "requests retried on a fresh connection after a reused one failed before any response");
+        upstreamRetries = counter("tm_upstream_retries", "requests tried again because they never reached their upstream (a refused connection, or a reused one the upstream closed)");
     }
 
     private Counter counter(String name, String description) {
@@ -133,6 +137,33 @@ public final class ProxyMetrics {
 
     public Counter upstreamRetries() {
         return upstreamRetries;
+    }
+
+    /**
+     * The breakers of one kind ({@code redis}, {@code postgres} or {@code upstream}): its rejection
+     * counter and a listener that counts and logs every change of state.
+     */
+    public Breakers breakers(String kind) {
+        Counter rejections = Counter.builder("tm_circuit_breaker_rejections").tag("breaker", kind)
+                .description("calls refused at once because a circuit breaker was open").register(registry);
+        Map<CircuitBreaker.State, Counter> transitions = new EnumMap<>(CircuitBreaker.State.class);
+        for (CircuitBreaker.State state : CircuitBreaker.State.values()) {
+            transitions.put(state, Counter.builder("tm_circuit_breaker_transitions").tag("breaker", kind)
+                    .tag("to", state.name().toLowerCase()).description("circuit breaker changes of state")
+                    .register(registry));
+        }
+        return new Breakers(rejections, (breaker, from, to) -> {
+            transitions.get(to).increment();
+            if (to == CircuitBreaker.State.OPEN) {
+                log.warn("circuit breaker {} opened (was {}): calls are refused for a while", breaker.name(), from);
+            } else {
+                log.info("circuit breaker {}: {} -> {}", breaker.name(), from, to);
+            }
+        });
+    }
+
+    /** See {@link #breakers(String)}. */
+    public record Breakers(Counter rejections, CircuitBreaker.Listener listener) {
     }
 
     public String scrape() {

@@ -1,6 +1,7 @@
 package dev.trafficmanager.proxy.routing;
 
 import dev.trafficmanager.proxy.lookup.Resolver;
+import dev.trafficmanager.proxy.resilience.RetryPolicy;
 import dev.trafficmanager.proxy.lookup.RouteEntry;
 import dev.trafficmanager.proxy.upstream.ResponseListener;
 import dev.trafficmanager.proxy.upstream.UpstreamPool;
@@ -19,6 +20,8 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One request through the sidecar: resolve the route, borrow an upstream connection, stream the
@@ -28,6 +31,12 @@ import java.util.ArrayDeque;
  * <p>Every method runs on the client connection's event loop (the upstream connection lives on the
  * same one), so no state needs synchronising. Body parts queued here are owned by this exchange and
  * released if it ends before writing them.
+ *
+ * <p>Each use of an upstream asks its circuit breaker first (an open one answers 503
+ * {@code upstream_circuit_open} at once) and tells it how the upstream answered. An idempotent
+ * request that never reached the upstream (its connection was refused or timed out) is tried again
+ * after a backoff, within the {@link RetryPolicy}'s budget; a pooled connection the upstream closed
+ * just as it was reused is replaced at once.
  */
 final class Exchange implements ResponseListener {
     private final ProxyHandler connection;
@@ -43,7 +52,9 @@ final class Exchange implements ResponseListener {
     private UpstreamPool pool;
     private Channel upstream;
     private boolean reused;
-    private boolean retried;
+    private boolean retried; // the keep-alive race, at most once
+    private int retries; // after connections that failed, within the retry policy
+    private boolean breakerHeld; // the breaker let this exchange through and awaits its outcome
     private boolean headWriteFailed;
     private boolean requestComplete;
     private boolean bodyBytesSent;
@@ -121,6 +132,16 @@ final class Exchange implements ResponseListener {
         target = entry.target();
         Forwarding.prepareRequest(request, originForm, target, connection.clientIp());
         pool = services.pools().pool(ctx.channel().eventLoop(), target);
+        useUpstream();
+    }
+
+    private void useUpstream() {
+        if (!pool.admit()) {
+            fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "upstream_circuit_open", "upstream " + target
+                    + " has been failing: its circuit breaker is open; try again shortly");
+            return;
+        }
+        breakerHeld = true;
         pool.acquire(this);
     }
 
@@ -170,9 +191,40 @@ final class Exchange implements ResponseListener {
 
     @Override
     public void upstreamConnectFailed(Throwable cause) {
-        if (!done) {
-            fail(HttpResponseStatus.BAD_GATEWAY, "upstream_unreachable", "cannot connect to " + target + ": " + describe(cause));
+        if (done) {
+            return;
         }
+        if (cause instanceof UpstreamPool.Exhausted) {
+            abandonBreaker(); // our own limit, not the upstream's failure: neither counted nor retried
+        } else {
+            upstreamAnswered(false);
+            if (retryLater()) {
+                return;
+            }
+        }
+        fail(HttpResponseStatus.BAD_GATEWAY, "upstream_unreachable", "cannot connect to " + target + ": " + describe(cause)
+                + (retries > 0 ? " (tried " + (retries + 1) + " times)" : ""));
+    }
+
+    /**
+     * Schedules another attempt if the request is idempotent, never reached the upstream, and the
+     * retry policy has a retry left and room in its budget.
+     */
+    private boolean retryLater() {
+        RetryPolicy policy = services.upstream().retry();
+        if (bodyBytesSent || !isIdempotent(request.method()) || !policy.tryStart(retries + 1, services.drain()::inFlight)) {
+            return false;
+        }
+        retries++;
+        services.metrics().upstreamRetries().increment();
+        long backoff = policy.backoffNanos(retries, ThreadLocalRandom.current());
+        ctx.executor().schedule(() -> {
+            policy.finished();
+            if (!done) {
+                useUpstream();
+            }
+        }, backoff, TimeUnit.NANOSECONDS);
+        return true;
     }
 
     private void writeBody(HttpContent content, boolean flush) {
@@ -207,6 +259,7 @@ final class Exchange implements ResponseListener {
             // forwarded cannot be trusted.
             Throwable cause = msg.decoderResult().cause();
             ReferenceCountUtil.release(msg);
+            upstreamAnswered(false);
             if (responseStarted) { // both close the upstream connection (cleanUp)
                 abort();
             } else {
@@ -260,6 +313,8 @@ final class Exchange implements ResponseListener {
         boolean bodyless = informational || code == 204 || code == 304 || request.method().equals(HttpMethod.HEAD);
         boolean keepAlive = clientKeepAlive && !services.drain().draining();
         if (!informational) {
+            // A gateway error from the upstream is its own failure (or its upstream's): counted.
+            upstreamAnswered(code != 502 && code != 503 && code != 504);
             cancelTimer();
             responseStarted = true;
             status = code;
@@ -304,6 +359,7 @@ final class Exchange implements ResponseListener {
             pool.connect(this);
             return;
         }
+        upstreamAnswered(false);
         fail(HttpResponseStatus.BAD_GATEWAY, "upstream_unreachable", "upstream " + target
                 + " closed the connection before responding" + (cause == null ? "" : ": " + describe(cause)));
     }
@@ -324,6 +380,7 @@ final class Exchange implements ResponseListener {
 
     private void responseTimedOut() {
         if (!done && !responseStarted) {
+            upstreamAnswered(false);
             fail(HttpResponseStatus.GATEWAY_TIMEOUT, "upstream_timeout", "no response from " + target + " within "
                     + services.upstream().responseTimeout().toMillis() + " ms");
         }
@@ -376,7 +433,27 @@ final class Exchange implements ResponseListener {
         return !requestComplete && !bodiless;
     }
 
+    /** Tells the upstream's breaker how the upstream did, once per admission. */
+    private void upstreamAnswered(boolean healthy) {
+        if (breakerHeld) {
+            breakerHeld = false;
+            if (healthy) {
+                pool.breaker().onSuccess();
+            } else {
+                pool.breaker().onFailure();
+            }
+        }
+    }
+
+    private void abandonBreaker() {
+        if (breakerHeld) {
+            breakerHeld = false;
+            pool.breaker().onAbandoned();
+        }
+    }
+
     private void cleanUp() {
+        abandonBreaker();
         cancelTimer();
         HttpContent part;
         while ((part = body.poll()) != null) {

@@ -1,5 +1,7 @@
 package dev.trafficmanager.proxy.upstream;
 
+import dev.trafficmanager.proxy.resilience.CircuitBreaker;
+import io.micrometer.core.instrument.Counter;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -11,6 +13,11 @@ import java.util.concurrent.atomic.LongAdder;
  * event loop touches it, so it needs no locks. The most recently used connection is reused first
  * (its server-side idle timer is furthest from firing); connections idle longer than the pool idle
  * timeout close themselves.
+ *
+ * <p>Each pool has the {@link CircuitBreaker} of its upstream for its event loop: exchanges ask it
+ * before they use the pool ({@link #admit()}) and tell it how the upstream answered. A breaker per
+ * event loop, like the pool, keeps the request path free of shared state; with N event loops an
+ * upstream that fails gets up to N times the failures before every loop stops sending to it.
  */
 public final class UpstreamPool {
     private final UpstreamTarget target;
@@ -19,15 +26,47 @@ public final class UpstreamPool {
     private final LongAdder openGauge;
     private final LongAdder idleGauge;
     private final ArrayDeque<Channel> idle = new ArrayDeque<>();
+    private final CircuitBreaker breaker;
+    private final Counter rejections;
     private int open;
 
+    /** The pool is full: a local limit, which says nothing about the upstream's health. */
+    public static final class Exhausted extends IllegalStateException {
+        Exhausted(String message) {
+            super(message, null);
+        }
+
+        @Override
+        public synchronized Throwable fillInStackTrace() {
+            return this;
+        }
+    }
+
     UpstreamPool(UpstreamTarget target, Bootstrap bootstrap, int maxConnections, LongAdder openGauge,
-                 LongAdder idleGauge) {
+                 LongAdder idleGauge, CircuitBreaker breaker, Counter rejections) {
         this.target = target;
+        this.breaker = breaker;
+        this.rejections = rejections;
         this.bootstrap = bootstrap;
         this.maxConnections = maxConnections;
         this.openGauge = openGauge;
         this.idleGauge = idleGauge;
+    }
+
+    /**
+     * Whether the upstream's breaker lets a request through now (counted when it does not). A true
+     * answer must be followed by exactly one report to {@link #breaker()}.
+     */
+    public boolean admit() {
+        if (breaker.tryAcquire()) {
+            return true;
+        }
+        rejections.increment();
+        return false;
+    }
+
+    public CircuitBreaker breaker() {
+        return breaker;
     }
 
     /** A pooled connection if one is alive, else a new one; the listener hears which. */
@@ -47,7 +86,7 @@ public final class UpstreamPool {
     /** Always a new connection: for the retry after a reused one failed. */
     public void connect(ResponseListener exchange) {
         if (open >= maxConnections) {
-            exchange.upstreamConnectFailed(new IllegalStateException("connection limit reached: " + maxConnections
+            exchange.upstreamConnectFailed(new Exhausted("connection limit reached: " + maxConnections
                     + " connections to " + target.poolKey() + " from this event loop (TM_UPSTREAM_MAX_CONNECTIONS)"));
             return;
         }

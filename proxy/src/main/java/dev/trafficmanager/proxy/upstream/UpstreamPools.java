@@ -3,6 +3,7 @@ package dev.trafficmanager.proxy.upstream;
 import dev.trafficmanager.proxy.ProxyConfig;
 import dev.trafficmanager.proxy.Transport;
 import dev.trafficmanager.proxy.metrics.ProxyMetrics;
+import dev.trafficmanager.proxy.resilience.CircuitBreaker;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -36,6 +37,7 @@ public final class UpstreamPools {
     // Updated by every request on every event loop: adders, not one contended cache line.
     private final LongAdder openConnections = new LongAdder();
     private final LongAdder idleConnections = new LongAdder();
+    private final ProxyMetrics.Breakers breakers;
     private final FastThreadLocal<Map<String, UpstreamPool>> perLoop = new FastThreadLocal<>() {
         @Override
         protected Map<String, UpstreamPool> initialValue() {
@@ -49,6 +51,7 @@ public final class UpstreamPools {
         this.channelType = channelType;
         this.ssl = ssl;
         this.resolver = resolver;
+        this.breakers = metrics.breakers("upstream");
         metrics.gauge("tm_upstream_connections_open", "upstream connections open, in use or pooled", openConnections::sum);
         metrics.gauge("tm_upstream_connections_idle", "upstream connections waiting in a pool", idleConnections::sum);
     }
@@ -71,7 +74,10 @@ public final class UpstreamPools {
                 .option(ChannelOption.SO_KEEPALIVE, true)
                 .option(ChannelOption.ALLOCATOR, Transport.ALLOCATOR)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) settings.connectTimeout().toMillis());
-        UpstreamPool pool = new UpstreamPool(target, bootstrap, settings.maxConnections(), openConnections, idleConnections);
+        CircuitBreaker breaker = new CircuitBreaker("upstream " + target.poolKey(), settings.breaker(),
+                System::nanoTime, breakers.listener());
+        UpstreamPool pool = new UpstreamPool(target, bootstrap, settings.maxConnections(), openConnections, idleConnections,
+                breaker, breakers.rejections());
         bootstrap.handler(new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {

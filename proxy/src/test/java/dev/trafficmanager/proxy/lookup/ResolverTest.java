@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.trafficmanager.proxy.ProxyConfig;
 import dev.trafficmanager.proxy.metrics.ProxyMetrics;
+import dev.trafficmanager.proxy.resilience.CircuitBreaker;
 import dev.trafficmanager.proxy.metrics.ProxyMetrics.Result;
 import dev.trafficmanager.proxy.metrics.ProxyMetrics.Tier;
 import dev.trafficmanager.route.RouteEvent;
@@ -13,6 +14,7 @@ import dev.trafficmanager.route.RouteKey;
 import dev.trafficmanager.testing.Poll;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -32,7 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ResolverTest {
     private static final String KEY = "team/pay/prod/v1";
     private static final ProxyConfig.Lookup SETTINGS = new ProxyConfig.Lookup(
-            Duration.ofMillis(500), Duration.ofSeconds(60), Duration.ofSeconds(10), 80);
+            Duration.ofMillis(500), Duration.ofSeconds(60), Duration.ofSeconds(10), 80, ProxyConfig.fromEnv(Map.of()).lookup().breaker());
 
     @TempDir
     Path dir;
@@ -147,6 +149,77 @@ class ResolverTest {
                 .isInstanceOf(ExecutionException.class).hasCauseInstanceOf(Resolver.LookupUnavailableException.class);
     }
 
+    /** Redis as a test drives it: empty, or failing; counts the gets and records the deletes. */
+    private static final class FakeRedis implements RouteCache {
+        volatile boolean down;
+        final AtomicInteger gets = new AtomicInteger();
+        final List<String> deleted = new CopyOnWriteArrayList<>();
+
+        @Override
+        public CompletionStage<RouteEntry> get(String key) {
+            gets.incrementAndGet();
+            return down ? CompletableFuture.failedFuture(new IllegalStateException("Redis down"))
+                    : CompletableFuture.completedFuture(null);
+        }
+
+        @Override
+        public void put(RouteEntry entry, long ttlMillis) {
+        }
+
+        @Override
+        public void delete(String key) {
+            deleted.add(key);
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    @Test
+    void afterFiveRedisFailuresLookupsSkipRedisUntilAProbeFindsItBack() throws Exception {
+        FakeRedis redis = new FakeRedis();
+        redis.down = true;
+        Resolver withRedis = new Resolver(l1, 100, redis, postgres, SETTINGS, metrics, now::get);
+        try {
+            for (int i = 0; i < 5; i++) {
+                assertThat(withRedis.resolve("team/pay/prod/a" + i).get().tier()).isEqualTo(Tier.POSTGRES);
+            }
+            assertThat(withRedis.redisBreaker()).isEqualTo(CircuitBreaker.State.OPEN);
+            assertThat(withRedis.resolve("team/pay/prod/b").get().tier()).isEqualTo(Tier.POSTGRES);
+            assertThat(redis.gets).as("Redis is not asked while its breaker is open").hasValue(5);
+
+            redis.down = false;
+            now.addAndGet(2_000); // the breaker's open time
+            assertThat(withRedis.resolve("team/pay/prod/c").get().tier()).isEqualTo(Tier.POSTGRES);
+            assertThat(redis.gets).as("one probe").hasValue(6);
+            assertThat(withRedis.redisBreaker()).isEqualTo(CircuitBreaker.State.CLOSED);
+        } finally {
+            withRedis.close();
+        }
+    }
+
+    @Test
+    void whilePostgresKeepsFailingALookupFailsAtOnceWithoutAskingIt() throws Exception {
+        postgres.down = true;
+        for (int i = 0; i < 5; i++) {
+            String key = "team/pay/prod/a" + i;
+            assertThatThrownBy(() -> resolver.resolve(key).get()).hasCauseInstanceOf(Resolver.LookupUnavailableException.class);
+        }
+        assertThat(resolver.postgresBreaker()).isEqualTo(CircuitBreaker.State.OPEN);
+        assertThatThrownBy(() -> resolver.resolve("team/pay/prod/b").get())
+                .hasCauseInstanceOf(Resolver.LookupUnavailableException.class).hasMessageContaining("circuit breaker is open");
+        assertThat(postgres.queries).hasValue(5);
+
+        postgres.down = false;
+        now.addAndGet(1_999);
+        assertThatThrownBy(() -> resolver.resolve("team/pay/prod/b").get()).hasMessageContaining("circuit breaker is open");
+        now.addAndGet(1);
+        assertThat(resolver.resolve("team/pay/prod/b").get().tier()).isEqualTo(Tier.POSTGRES);
+        assertThat(resolver.postgresBreaker()).isEqualTo(CircuitBreaker.State.CLOSED);
+        assertThat(postgres.queries).hasValue(6);
+    }
+
     @Test
     void anOlderEventNeverOverwritesANewerOne() throws Exception {
         RouteKey key = RouteKey.parse(KEY);
@@ -171,26 +244,8 @@ class ResolverTest {
 
     @Test
     void onlyLiveEventsDropTheirKeyFromRedis() throws Exception {
-        List<String> deleted = new CopyOnWriteArrayList<>();
-        RouteCache redis = new RouteCache() {
-            @Override
-            public CompletionStage<RouteEntry> get(String key) {
-                return CompletableFuture.completedFuture(null);
-            }
-
-            @Override
-            public void put(RouteEntry entry, long ttlMillis) {
-            }
-
-            @Override
-            public void delete(String key) {
-                deleted.add(key);
-            }
-
-            @Override
-            public void close() {
-            }
-        };
+        FakeRedis redis = new FakeRedis();
+        List<String> deleted = redis.deleted;
         Resolver withRedis = new Resolver(l1, 100, redis, postgres, SETTINGS, metrics, now::get);
         try {
             RouteKey key = RouteKey.parse(KEY);
