@@ -2,6 +2,9 @@ package dev.trafficmanager.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.trafficmanager.proxy.lookup.RouteEntry;
+import dev.trafficmanager.proxy.metrics.ProxyMetrics.Result;
+import dev.trafficmanager.proxy.metrics.ProxyMetrics.Tier;
 import dev.trafficmanager.testing.LocalStack;
 import dev.trafficmanager.testing.Poll;
 import dev.trafficmanager.testing.TestUpstream;
@@ -141,20 +144,163 @@ class SidecarOutageTest {
         }
     }
 
+    /** Requests {@code service} for {@code duration}; every one must reach {@code upstream}. Returns how many went. */
+    private static int servedWithoutErrors(Sidecar sidecar, String service, String upstream, Duration duration) {
+        long deadline = System.nanoTime() + duration.toNanos();
+        int served = 0;
+        while (System.nanoTime() < deadline) {
+            assertThat(upstreamOf(harness.get(sidecar, "/", service, "v1"))).as("request %d to a known route", served)
+                    .isEqualTo(upstream);
+            served++;
+        }
+        return served;
+    }
+
+    private static String key(String service) {
+        return harness.tenant + "/" + service + "/prod/v1";
+    }
+
     @Test
-    void aHungRedisLeavesTimeToAskPostgres() throws Exception {
+    void aHungPostgresLeavesKnownRoutesServingAndAnUnknownOneGets503InTheLookupTimeout() throws Exception {
+        String known = service();
+        String fresh = service(); // in PostgreSQL, but never asked for before the fault
+        harness.put(known, "v1", upstreamA.url("/"));
+        harness.put(fresh, "v1", upstreamB.url("/"));
+        Map<String, String> env = harness.isolatedSidecarEnv(dir.resolve("routes.l1"));
+        env.put("TM_ROUTE_TTL_MS", "1000");
+        try (Sidecar sidecar = SidecarHarness.startSidecar(env)) {
+            Poll.until(Duration.ofSeconds(10), "known route served", () -> upstreamOf(harness.get(sidecar, "/", known, "v1")).equals("a"));
+            LocalStack.pause("postgres");
+            // across the 1 s TTL: re-confirmed by Redis, or served stale
+            assertThat(servedWithoutErrors(sidecar, known, "a", Duration.ofMillis(2500))).isGreaterThan(1);
+            for (int i = 0; i < 3; i++) {
+                long start = System.nanoTime();
+                HttpResponse<String> unknown = harness.get(sidecar, "/", service(), "v1");
+                assertThat(unknown.statusCode()).isEqualTo(503);
+                assertThat(unknown.body()).contains("\"error\":\"route_lookup_unavailable\"");
+                // the lookup timeout (1 s) and scheduling, never the JDBC socket timeout
+                assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(1800));
+            }
+
+            LocalStack.resume("postgres");
+            long resumed = System.nanoTime();
+            Poll.until(Duration.ofSeconds(5), "a route only PostgreSQL knows served within 5 s of its return", () ->
+                    upstreamOf(harness.get(sidecar, "/", fresh, "v1")).equals("b"));
+            assertThat(Duration.ofNanos(System.nanoTime() - resumed)).isLessThan(Duration.ofSeconds(5));
+        }
+    }
+
+    @Test
+    void redisBackFromAnOutageIsAskedAgainWithinFiveSeconds() throws Exception {
+        String known = service();
+        harness.put(known, "v1", upstreamA.url("/"));
+        try (Sidecar sidecar = SidecarHarness.startSidecar(harness.isolatedSidecarEnv(dir.resolve("routes.l1")))) {
+            Poll.until(Duration.ofSeconds(10), "known route served", () -> upstreamOf(harness.get(sidecar, "/", known, "v1")).equals("a"));
+            LocalStack.stop("redis");
+            // new keys: Redis fails or its breaker skips it, PostgreSQL answers
+            for (int i = 0; i < 8; i++) {
+                assertThat(harness.get(sidecar, "/", service(), "v1").statusCode()).isEqualTo(404);
+            }
+            assertThat(sidecar.resolver().redisBreaker()).isEqualTo(dev.trafficmanager.proxy.resilience.CircuitBreaker.State.OPEN);
+            assertThat(servedWithoutErrors(sidecar, known, "a", Duration.ofMillis(500))).isPositive();
+
+            LocalStack.start("redis");
+            long back = System.nanoTime();
+            double answeredBefore = redisAnswers(sidecar);
+            Poll.until(Duration.ofSeconds(5), "Redis answering lookups again", () -> {
+                harness.get(sidecar, "/", service(), "v1");
+                return redisAnswers(sidecar) > answeredBefore;
+            });
+            assertThat(Duration.ofNanos(System.nanoTime() - back)).isLessThan(Duration.ofSeconds(5));
+        }
+    }
+
+    private static double redisAnswers(Sidecar sidecar) {
+        return sidecar.metrics().lookups(Tier.REDIS, Result.MISS) + sidecar.metrics().lookups(Tier.REDIS, Result.HIT)
+                + sidecar.metrics().lookups(Tier.REDIS, Result.NEGATIVE);
+    }
+
+    @Test
+    void changesMadeWhileKafkaIsDownAllArriveInRevisionOrderOnceItIsBack() throws Exception {
+        String known = service();
+        harness.put(known, "v1", upstreamA.url("/"));
+        String[] changed = {service(), service(), service()};
+        for (String service : changed) {
+            harness.put(service, "v1", upstreamA.url("/r1/"));
+        }
+        Map<String, String> env = harness.sidecarEnv(dir.resolve("routes.l1"));
+        try (Sidecar sidecar = SidecarHarness.startReady(env)) {
+            Poll.until(Duration.ofSeconds(10), "routes read from Kafka", () -> {
+                for (String service : changed) {
+                    if (sidecar.resolver().entry(key(service)) == null) {
+                        return false;
+                    }
+                }
+                return upstreamOf(harness.get(sidecar, "/", known, "v1")).equals("a");
+            });
+            double applied = sidecar.metrics().eventsApplied().count();
+            double ignored = sidecar.metrics().eventsIgnored().count();
+
+            LocalStack.stop("kafka");
+            int changes = 0;
+            long[] last = new long[changed.length];
+            for (int round = 2; round <= 11; round++) {
+                for (int i = 0; i < changed.length; i++) {
+                    last[i] = harness.put(changed[i], "v1", upstreamA.url("/r" + round + "/")).body().get("revision").asLong();
+                    changes++;
+                }
+            }
+            // The changed routes are not asked for meanwhile: their new revisions can only come from Kafka.
+            assertThat(servedWithoutErrors(sidecar, known, "a", Duration.ofMillis(500))).isPositive();
+
+            LocalStack.start("kafka");
+            long back = System.nanoTime();
+            Poll.until(Duration.ofSeconds(30), "every change read", () -> {
+                for (int i = 0; i < changed.length; i++) {
+                    RouteEntry entry = sidecar.resolver().entry(key(changed[i]));
+                    if (entry.revision() != last[i]) {
+                        return false;
+                    }
+                }
+                return true;
+            });
+            Duration recovery = Duration.ofNanos(System.nanoTime() - back);
+            // In order: each event was newer than the one before it, so each changed L1 and none was ignored.
+            assertThat(sidecar.metrics().eventsApplied().count() - applied).as("events applied").isEqualTo(changes);
+            assertThat(sidecar.metrics().eventsIgnored().count() - ignored).as("events out of order").isZero();
+            for (int i = 0; i < changed.length; i++) {
+                assertThat(sidecar.resolver().entry(key(changed[i])).url()).endsWith("/r11/");
+            }
+            System.out.println("changes after Kafka's return: all " + changes + " applied in " + recovery.toMillis() + " ms");
+            assertThat(recovery).as("recovery after Kafka's return").isLessThan(Duration.ofSeconds(5));
+        }
+    }
+
+    @Test
+    void aHungRedisLeavesTimeToAskPostgresAndIsAskedAgainWithinFiveSecondsOfWakingUp() throws Exception {
         String service = service();
+        String known = service();
         harness.put(service, "v1", upstreamA.url("/"));
+        harness.put(known, "v1", upstreamB.url("/"));
         try (Sidecar sidecar = SidecarHarness.startSidecar(harness.isolatedSidecarEnv(dir.resolve("routes.l1")))) {
             Poll.until(Duration.ofSeconds(10), "Redis connected", () ->
-                    harness.get(sidecar, "/", service(), "v1").statusCode() == 404
-                            && sidecar.metrics().lookups(dev.trafficmanager.proxy.metrics.ProxyMetrics.Tier.REDIS,
-                            dev.trafficmanager.proxy.metrics.ProxyMetrics.Result.MISS) > 0);
+                    upstreamOf(harness.get(sidecar, "/", known, "v1")).equals("b")
+                            && sidecar.metrics().lookups(Tier.REDIS, Result.MISS) > 0);
             LocalStack.pause("redis");
             long start = System.nanoTime();
             HttpResponse<String> response = harness.get(sidecar, "/", service, "v1");
             assertThat(upstreamOf(response)).isEqualTo("a");
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(1));
+            assertThat(servedWithoutErrors(sidecar, known, "b", Duration.ofMillis(500))).isPositive();
+
+            LocalStack.resume("redis");
+            long back = System.nanoTime();
+            double answeredBefore = redisAnswers(sidecar);
+            Poll.until(Duration.ofSeconds(5), "Redis answering lookups again", () -> {
+                harness.get(sidecar, "/", service(), "v1");
+                return redisAnswers(sidecar) > answeredBefore;
+            });
+            assertThat(Duration.ofNanos(System.nanoTime() - back)).isLessThan(Duration.ofSeconds(5));
         }
     }
 }

@@ -48,7 +48,8 @@ public final class OutboxRelay implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(OutboxRelay.class);
     /** Any constant unique to this use; "tm_outbo" in ASCII. */
     private static final long ADVISORY_LOCK_KEY = 0x746d5f6f7574626fL;
-    private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
+    /** At most this long between failed rounds, so events flow again within a few seconds of Kafka's return. */
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(2);
     private static final Duration WARNING_INTERVAL = Duration.ofMinutes(1);
 
     private final DataSource dataSource;

@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * Prometheus text of {@code /metrics}.
  */
 public final class ProxyMetrics {
-    private static final Logger log = LoggerFactory.getLogger(ProxyMetrics.class);
+    private static final Logger log = LoggerFactory.getLogger(CircuitBreaker.class);
 
     /** The tier that answered a lookup; {@code NEAR} is the on-heap copy of L1. */
     public enum Tier { NEAR, L1, REDIS, POSTGRES }
