@@ -1,7 +1,7 @@
 # Traffic Manager: the README's two commands are `make run` and `make test`.
 SHELL := /bin/bash
 
-.PHONY: run test build stack-up stack-down stack-status bench bench-api loadtest clean
+.PHONY: run test build stack-up stack-down stack-status bench bench-api loadtest soak clean
 
 run:            ## the whole stack, control API and sidecar, with a demo; Ctrl-C stops it all
 	bash dev/run.sh
@@ -29,6 +29,9 @@ bench-api:      ## sustained upserts/s and latency of the control API (wrk)
 
 loadtest:       ## the sidecar against nginx, HAProxy and direct; report and charts in loadtest/results/
 	bash loadtest/compare.sh
+
+soak:           ## 10 minutes of load, route changes and a fault a minute; report in loadtest/results/soak/
+	bash loadtest/soak.sh
 
 clean:
 	mvn -B -q clean

@@ -95,11 +95,19 @@ public final class CircuitBreaker {
             }
             if (state.compareAndSet(OPEN, HALF_OPEN)) {
                 listener.changed(this, State.OPEN, State.HALF_OPEN);
-            } else if (state.get() == CLOSED) {
-                return true;
             }
         }
-        return probing.compareAndSet(false, true); // half-open: one probe at a time
+        // Half-open: one probe at a time. The state is read again once the probe is ours: a probe
+        // that ended meanwhile may have closed the breaker, or opened it, which frees the probe.
+        if (!probing.compareAndSet(false, true)) {
+            return false;
+        }
+        int now = state.get();
+        if (now != HALF_OPEN) {
+            probing.set(false);
+            return now == CLOSED;
+        }
+        return true;
     }
 
     public void onSuccess() {

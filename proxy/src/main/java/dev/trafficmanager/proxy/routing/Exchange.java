@@ -1,8 +1,8 @@
 package dev.trafficmanager.proxy.routing;
 
 import dev.trafficmanager.proxy.lookup.Resolver;
-import dev.trafficmanager.proxy.resilience.RetryPolicy;
 import dev.trafficmanager.proxy.lookup.RouteEntry;
+import dev.trafficmanager.proxy.resilience.RetryPolicy;
 import dev.trafficmanager.proxy.upstream.ResponseListener;
 import dev.trafficmanager.proxy.upstream.UpstreamPool;
 import dev.trafficmanager.proxy.upstream.UpstreamTarget;

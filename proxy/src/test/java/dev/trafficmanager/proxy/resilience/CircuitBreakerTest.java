@@ -119,4 +119,39 @@ class CircuitBreakerTest {
         assertThat(breaker.state()).isEqualTo(State.CLOSED);
         assertThat(changes).isEmpty();
     }
+
+    @Test
+    void underConcurrentCallsItNeverStaysStuckAndClosesOnceCallsSucceed() throws Exception {
+        CircuitBreaker breaker = new CircuitBreaker("stress", new CircuitBreaker.Settings(3, 50, 10,
+                Duration.ofMillis(50), Duration.ofMillis(1)), System::nanoTime, (b, from, to) -> { });
+        java.util.concurrent.atomic.AtomicBoolean healthy = new java.util.concurrent.atomic.AtomicBoolean();
+        Runnable caller = () -> {
+            java.util.SplittableRandom random = new java.util.SplittableRandom();
+            long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(600);
+            while (System.nanoTime() < end) {
+                if (breaker.tryAcquire()) {
+                    Thread.yield(); // the call
+                    int outcome = random.nextInt(10);
+                    if (healthy.get() || outcome < 4) {
+                        breaker.onSuccess();
+                    } else if (outcome < 9) {
+                        breaker.onFailure();
+                    } else {
+                        breaker.onAbandoned();
+                    }
+                }
+            }
+        };
+        Thread[] threads = new Thread[4];
+        for (int i = 0; i < threads.length; i++) {
+            threads[i] = new Thread(caller);
+            threads[i].start();
+        }
+        Thread.sleep(300);
+        healthy.set(true); // the dependency recovers while the calls go on
+        for (Thread thread : threads) {
+            thread.join();
+        }
+        assertThat(breaker.state()).as("closed after 300 ms of successes with a 1 ms open time").isEqualTo(State.CLOSED);
+    }
 }
