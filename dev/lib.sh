@@ -80,6 +80,18 @@ create_tenant() {
     | sed -E 's/.*"token":"([^"]+)".*/\1/'
 }
 
+# control_api_with_tenant NAME PORT PREFIX: the stack, a control API NAME on PORT publishing to a
+# Kafka topic of this run's own (so a sidecar's L1 holds this run's routes, not earlier runs' too),
+# and a new tenant; sets api, tenant (PREFIX-<time>) and token.
+control_api_with_tenant() {
+  stack_up
+  export TM_KAFKA_TOPIC="tm.$3-$(date +%s)"
+  start_control_api "$1" "$2"
+  api="http://127.0.0.1:$2"
+  tenant="$3-$(date +%s)"
+  token="$(create_tenant "$api" "$tenant")"
+}
+
 # put_route API_URL TOKEN TENANT/SERVICE/ENV/VERSION UPSTREAM_URL
 put_route() {
   curl -fsS -o /dev/null -X PUT "$1/v1/routes/$3" -H "Authorization: Bearer $2" -d "{\"url\":\"$4\"}"

@@ -71,13 +71,7 @@ wait_port() { # port name
 }
 wait_port "$UPSTREAM_PORT" nginx-upstream; wait_port "$NGINX_PORT" nginx-proxy; wait_port "$HAPROXY_PORT" haproxy
 
-stack_up
-# A topic of this run's own, so the sidecar's L1 holds this run's routes and not earlier runs' too.
-export TM_KAFKA_TOPIC="tm.loadtest-$(date +%s)"
-start_control_api lt-control-api "$API_PORT"
-api="http://127.0.0.1:$API_PORT"
-tenant="load-$(date +%s)"
-token="$(create_tenant "$api" "$tenant")"
+control_api_with_tenant lt-control-api "$API_PORT" loadtest
 put_route "$api" "$token" "$tenant/hello/prod/v1" "http://127.0.0.1:$UPSTREAM_PORT/"
 put_route "$api" "$token" "$tenant/prop/prod/v1" "http://127.0.0.1:$UPSTREAM_PORT/"
 

@@ -38,12 +38,7 @@ ensure_tools
 bash "$ROOT/dev/stack.sh" loadtools
 build_jars
 rm -rf "$WORK" && mkdir -p "$WORK" "$OUT"
-stack_up
-export TM_KAFKA_TOPIC="tm.soak-$(date +%s)"
-start_control_api soak-control-api "$API_PORT"
-api="http://127.0.0.1:$API_PORT"
-tenant="soak-$(date +%s)"
-token="$(create_tenant "$api" "$tenant")"
+control_api_with_tenant soak-control-api "$API_PORT" soak
 
 log "starting the sidecar with the leak detector at paranoid"
 MALLOC_ARENA_MAX=2 TM_PROXY_PORT=$SIDECAR_PORT TM_PROXY_ADMIN_PORT=$ADMIN_PORT TM_TENANT=$tenant TM_ENV=prod \
