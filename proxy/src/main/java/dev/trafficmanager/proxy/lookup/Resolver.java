@@ -8,9 +8,11 @@ import dev.trafficmanager.proxy.resilience.CircuitBreaker;
 import dev.trafficmanager.route.RouteEvent;
 import io.micrometer.core.instrument.Counter;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 
@@ -149,10 +151,9 @@ public final class Resolver {
                 return new Resolution(known, inNear != null ? Tier.NEAR : Tier.L1, true);
             }
             metrics.lookupsUnavailable().increment();
-            Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
-                    ? error.getCause() : error;
-            String why = cause instanceof java.util.concurrent.TimeoutException
-                    ? "no tier answered within " + timeoutMillis + " ms" : cause.getMessage();
+            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+            String why = cause instanceof TimeoutException ? "no tier answered within " + timeoutMillis + " ms"
+                    : cause.getMessage() != null ? cause.getMessage() : cause.toString();
             throw new LookupUnavailableException(why + "; nothing is cached for " + key);
         });
     }
@@ -231,7 +232,7 @@ public final class Resolver {
         }
         CompletableFuture<Resolution> waiter = running.copy().orTimeout(timeoutMillis, TimeUnit.MILLISECONDS);
         waiter.whenComplete((r, e) -> {
-            if (e instanceof java.util.concurrent.TimeoutException) {
+            if (e instanceof TimeoutException) {
                 sourcesAnswering = false;
             }
         });
