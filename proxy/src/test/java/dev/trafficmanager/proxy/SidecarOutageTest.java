@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -140,9 +141,7 @@ class SidecarOutageTest {
             long back = System.nanoTime();
             String fresh = service();
             harness.put(fresh, "v1", upstreamB.url("/"));
-            Poll.until(Duration.ofSeconds(5), "recovered: a new route is served within 5 s of the return", () ->
-                    upstreamOf(harness.get(sidecar, "/", fresh, "v1")).equals("b"));
-            assertThat(Duration.ofNanos(System.nanoTime() - back)).isLessThan(Duration.ofSeconds(5));
+            recoveredWithinFiveSeconds(back, "a new route served", () -> upstreamOf(harness.get(sidecar, "/", fresh, "v1")).equals("b"));
         }
     }
 
@@ -185,10 +184,8 @@ class SidecarOutageTest {
             }
 
             LocalStack.resume("postgres");
-            long resumed = System.nanoTime();
-            Poll.until(Duration.ofSeconds(5), "a route only PostgreSQL knows served within 5 s of its return", () ->
-                    upstreamOf(harness.get(sidecar, "/", fresh, "v1")).equals("b"));
-            assertThat(Duration.ofNanos(System.nanoTime() - resumed)).isLessThan(Duration.ofSeconds(5));
+            recoveredWithinFiveSeconds(System.nanoTime(), "a route only PostgreSQL knows served",
+                    () -> upstreamOf(harness.get(sidecar, "/", fresh, "v1")).equals("b"));
         }
     }
 
@@ -207,14 +204,27 @@ class SidecarOutageTest {
             assertThat(servedWithoutErrors(sidecar, known, "a", Duration.ofMillis(500))).isPositive();
 
             LocalStack.start("redis");
-            long back = System.nanoTime();
-            double answeredBefore = redisAnswers(sidecar);
-            Poll.until(Duration.ofSeconds(5), "Redis answering lookups again", () -> {
-                harness.get(sidecar, "/", service(), "v1");
-                return redisAnswers(sidecar) > answeredBefore;
-            });
-            assertThat(Duration.ofNanos(System.nanoTime() - back)).isLessThan(Duration.ofSeconds(5));
+            redisAnswersAgainWithinFiveSeconds(sidecar);
         }
+    }
+
+    /**
+     * Polls {@code condition} until 5 s after {@code since} (when the fault ended) and asserts it
+     * held by then: the issue's bound on recovering by itself.
+     */
+    private static void recoveredWithinFiveSeconds(long since, String what, BooleanSupplier condition) {
+        Duration bound = Duration.ofSeconds(5);
+        Poll.until(bound.minusNanos(System.nanoTime() - since), what + " within 5 s of the fault's end", condition);
+        assertThat(Duration.ofNanos(System.nanoTime() - since)).as(what).isLessThan(bound);
+    }
+
+    /** Each poll asks for a new key, so the lookup goes to Redis if its breaker lets it. */
+    private static void redisAnswersAgainWithinFiveSeconds(Sidecar sidecar) {
+        double answeredBefore = redisAnswers(sidecar);
+        recoveredWithinFiveSeconds(System.nanoTime(), "Redis answering lookups again", () -> {
+            harness.get(sidecar, "/", service(), "v1");
+            return redisAnswers(sidecar) > answeredBefore;
+        });
     }
 
     private static double redisAnswers(Sidecar sidecar) {
@@ -298,13 +308,7 @@ class SidecarOutageTest {
             assertThat(servedWithoutErrors(sidecar, known, "b", Duration.ofMillis(500))).isPositive();
 
             LocalStack.resume("redis");
-            long back = System.nanoTime();
-            double answeredBefore = redisAnswers(sidecar);
-            Poll.until(Duration.ofSeconds(5), "Redis answering lookups again", () -> {
-                harness.get(sidecar, "/", service(), "v1");
-                return redisAnswers(sidecar) > answeredBefore;
-            });
-            assertThat(Duration.ofNanos(System.nanoTime() - back)).isLessThan(Duration.ofSeconds(5));
+            redisAnswersAgainWithinFiveSeconds(sidecar);
         }
     }
 }
