@@ -68,7 +68,8 @@ public final class PropagationProbe {
                 micros[changes - 1] / 1000.0, late);
     }
 
-    private static long revision(String json) {
+    /** The {@code revision} field of a control-API or admin-port JSON answer; -1 when there is none. */
+    static long revision(String json) {
         Matcher m = REVISION.matcher(json);
         return m.find() ? Long.parseLong(m.group(1)) : -1;
     }

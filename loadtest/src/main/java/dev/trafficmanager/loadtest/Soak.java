@@ -25,8 +25,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The soak run behind {@code make soak}: a steady open-model load through a running sidecar for
@@ -41,7 +39,6 @@ import java.util.regex.Pattern;
  * stops and starts again on the same port.
  */
 public final class Soak {
-    private static final Pattern REVISION = Pattern.compile("\"revision\"\\s*:\\s*(\\d+)");
     private static final String[] FAULTS = {"redis", "postgres", "kafka", "upstream"};
     private static final int CHANGING_ROUTES = 10;
 
@@ -93,7 +90,6 @@ public final class Soak {
         faultyPort = faulty.getAddress().getPort();
         put("known", "http://127.0.0.1:" + known.getAddress().getPort() + "/");
         put("faulty", "http://127.0.0.1:" + faultyPort + "/");
-        long[][] acked = new long[CHANGING_ROUTES][];
         List<List<Long>> revisions = new ArrayList<>();
         for (int i = 0; i < CHANGING_ROUTES; i++) {
             put("changing-" + i, "http://127.0.0.1:" + known.getAddress().getPort() + "/c0/");
@@ -115,7 +111,7 @@ public final class Soak {
                         "http://127.0.0.1:" + known.getAddress().getPort() + "/c" + n + "/");
                 if (response.statusCode() / 100 == 2) {
                     synchronized (revisions) {
-                        revisions.get(route).add(revision(response.body()));
+                        revisions.get(route).add(PropagationProbe.revision(response.body()));
                     }
                 } else {
                     refused.incrementAndGet(); // not acknowledged: the caller knows it did not happen
@@ -151,13 +147,12 @@ public final class Soak {
             for (int i = 0; i < CHANGING_ROUTES; i++) {
                 List<Long> list = revisions.get(i);
                 last[i] = list.isEmpty() ? 1 : list.get(list.size() - 1);
-                acked[i] = list.stream().mapToLong(Long::longValue).toArray();
             }
             long[] seen = awaitChanges(last, Duration.ofSeconds(90));
             int lost = 0;
             int acknowledged = 0;
             for (int i = 0; i < CHANGING_ROUTES; i++) {
-                for (long revision : acked[i]) {
+                for (long revision : revisions.get(i)) {
                     acknowledged++;
                     if (revision > seen[i]) {
                         lost++;
@@ -282,7 +277,7 @@ public final class Soak {
         while (true) {
             boolean all = true;
             for (int i = 0; i < last.length; i++) {
-                seen[i] = revision(http.send(HttpRequest.newBuilder(URI.create(admin + "/admin/resolve?tenant=" + tenant
+                seen[i] = PropagationProbe.revision(http.send(HttpRequest.newBuilder(URI.create(admin + "/admin/resolve?tenant=" + tenant
                         + "&service=soak-changing-" + i + "&env=prod&version=v1")).timeout(Duration.ofSeconds(5)).build(),
                         HttpResponse.BodyHandlers.ofString()).body());
                 all &= seen[i] >= last[i];
@@ -317,11 +312,6 @@ public final class Soak {
     private String metrics() throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create(admin + "/metrics")).timeout(Duration.ofSeconds(5)).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
-    }
-
-    private static long revision(String json) {
-        Matcher m = REVISION.matcher(json);
-        return m.find() ? Long.parseLong(m.group(1)) : -1;
     }
 
     private long elapsedSeconds() {

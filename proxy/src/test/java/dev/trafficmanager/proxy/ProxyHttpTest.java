@@ -52,12 +52,8 @@ class ProxyHttpTest {
         harness.close();
     }
 
-    /** Creates a route to {@code url} and waits until the sidecar serves it. */
     private static String route(String url) {
-        String service = "svc-" + UUID.randomUUID().toString().substring(0, 8);
-        harness.put(service, "v1", url);
-        Poll.until(Duration.ofSeconds(2), "route served", () -> harness.get(sidecar, "/", service, "v1").statusCode() != 404);
-        return service;
+        return harness.newRoute(sidecar, url);
     }
 
     /** A request head through the sidecar to {@code service} v1, without the blank line that ends it. */
@@ -412,9 +408,7 @@ class ProxyHttpTest {
             }
         }
         try (ScriptedUpstream garbage = new ScriptedUpstream((i, head) -> "NOT HTTP AT ALL\r\n\r\n")) {
-            String service = "svc-" + UUID.randomUUID().toString().substring(0, 8);
-            harness.put(service, "v1", garbage.url("/"));
-            Poll.until(Duration.ofSeconds(2), "route served", () -> harness.get(sidecar, "/", service, "v1").statusCode() != 404);
+            String service = route(garbage.url("/"));
             HttpResponse<String> response = harness.get(sidecar, "/", service, "v1");
             assertThat(response.statusCode()).as(response.body()).isEqualTo(502);
         }
@@ -443,9 +437,7 @@ class ProxyHttpTest {
     void aBrokenChunkedBodyGets400AndTheConnectionCloses() throws Exception {
         try (ScriptedUpstream slow = new ScriptedUpstream((i, head) -> null)) {
             // An upstream that never answers, so the broken chunk is seen before any response.
-            String service = "svc-" + UUID.randomUUID().toString().substring(0, 8);
-            harness.put(service, "v1", slow.url("/"));
-            Poll.until(Duration.ofSeconds(2), "route known", () -> sidecar.resolver().entry(harness.tenant + "/" + service + "/prod/v1") != null);
+            String service = route(slow.url("/"));
             try (Socket socket = connect()) {
                 send(socket, head("POST", "/", service)
                         + "Transfer-Encoding: chunked\r\n\r\nzz\r\nnot a chunk\r\n");

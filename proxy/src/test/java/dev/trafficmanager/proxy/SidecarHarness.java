@@ -90,6 +90,23 @@ final class SidecarHarness implements AutoCloseable {
         return response;
     }
 
+    /** The key of {@code service}'s version v1 in env prod, as the sidecar's tiers hold it. */
+    String key(String service) {
+        return tenant + "/" + service + "/prod/v1";
+    }
+
+    /**
+     * Creates a route to {@code url} for a new service (version v1) and waits until {@code sidecar}
+     * has it from Kafka, without sending it a request; returns the service.
+     */
+    String newRoute(Sidecar sidecar, String url) {
+        String service = "svc-" + UUID.randomUUID().toString().substring(0, 8);
+        put(service, "v1", url);
+        Poll.until(Duration.ofSeconds(5), "route " + service + " known to the sidecar",
+                () -> sidecar.resolver().entry(key(service)) != null);
+        return service;
+    }
+
     ApiClient.Response post(String service, String version, String action) {
         return api.client.post(path(service, version) + "/" + action, token, "");
     }

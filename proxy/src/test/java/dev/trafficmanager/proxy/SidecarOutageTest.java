@@ -157,10 +157,6 @@ class SidecarOutageTest {
         return served;
     }
 
-    private static String key(String service) {
-        return harness.tenant + "/" + service + "/prod/v1";
-    }
-
     @Test
     void aHungPostgresLeavesKnownRoutesServingAndAnUnknownOneGets503InTheLookupTimeout() throws Exception {
         String known = service();
@@ -244,7 +240,7 @@ class SidecarOutageTest {
         try (Sidecar sidecar = SidecarHarness.startReady(env)) {
             Poll.until(Duration.ofSeconds(10), "routes read from Kafka", () -> {
                 for (String service : changed) {
-                    if (sidecar.resolver().entry(key(service)) == null) {
+                    if (sidecar.resolver().entry(harness.key(service)) == null) {
                         return false;
                     }
                 }
@@ -269,7 +265,7 @@ class SidecarOutageTest {
             long back = System.nanoTime();
             Poll.until(Duration.ofSeconds(30), "every change read", () -> {
                 for (int i = 0; i < changed.length; i++) {
-                    RouteEntry entry = sidecar.resolver().entry(key(changed[i]));
+                    RouteEntry entry = sidecar.resolver().entry(harness.key(changed[i]));
                     if (entry.revision() != last[i]) {
                         return false;
                     }
@@ -281,7 +277,7 @@ class SidecarOutageTest {
             assertThat(sidecar.metrics().eventsApplied().count() - applied).as("events applied").isEqualTo(changes);
             assertThat(sidecar.metrics().eventsIgnored().count() - ignored).as("events out of order").isZero();
             for (int i = 0; i < changed.length; i++) {
-                assertThat(sidecar.resolver().entry(key(changed[i])).url()).endsWith("/r11/");
+                assertThat(sidecar.resolver().entry(harness.key(changed[i])).url()).endsWith("/r11/");
             }
             System.out.println("changes after Kafka's return: all " + changes + " applied in " + recovery.toMillis() + " ms");
             assertThat(recovery).as("recovery after Kafka's return").isLessThan(Duration.ofSeconds(5));

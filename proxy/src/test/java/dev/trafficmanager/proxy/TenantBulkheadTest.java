@@ -40,7 +40,7 @@ class TenantBulkheadTest {
             env.put("TM_UPSTREAM_RESPONSE_TIMEOUT_MS", "10000"); // the slow requests take 4 s
             try (Sidecar sidecar = SidecarHarness.startReady(env)) {
                 Poll.until(Duration.ofSeconds(3), "both routes known", () ->
-                        sidecar.resolver().entry(harness.tenant + "/slow/prod/v1") != null
+                        sidecar.resolver().entry(harness.key("slow")) != null
                                 && sidecar.resolver().entry(quiet + "/svc/prod/v1") != null);
                 String base = "http://127.0.0.1:" + sidecar.port();
                 // the noisy tenant (the sidecar's default) fills its two slots with slow requests, on

@@ -32,7 +32,7 @@ class TimeoutTest {
             env.put("TM_PROXY_IDLE_TIMEOUT_MS", "300");
             env.put("TM_UPSTREAM_IDLE_TIMEOUT_MS", "300");
             try (Sidecar sidecar = SidecarHarness.startReady(env)) {
-                Poll.until(Duration.ofSeconds(2), "route known", () -> sidecar.resolver().entry(harness.tenant + "/stall/prod/v1") != null);
+                Poll.until(Duration.ofSeconds(2), "route known", () -> sidecar.resolver().entry(harness.key("stall")) != null);
 
                 try (Socket idle = new Socket("127.0.0.1", sidecar.port())) {
                     idle.setSoTimeout(5000);
@@ -81,7 +81,7 @@ class TimeoutTest {
             Map<String, String> env = harness.sidecarEnv(dir.resolve("routes.l1"));
             env.put("TM_UPSTREAM_POOL_IDLE_MS", "300");
             try (Sidecar sidecar = SidecarHarness.startReady(env)) {
-                Poll.until(Duration.ofSeconds(2), "route known", () -> sidecar.resolver().entry(harness.tenant + "/pooled/prod/v1") != null);
+                Poll.until(Duration.ofSeconds(2), "route known", () -> sidecar.resolver().entry(harness.key("pooled")) != null);
                 try (Socket client = new Socket("127.0.0.1", sidecar.port())) {
                     client.setSoTimeout(5000);
                     long sent = System.nanoTime(); // the connection is pooled after this, so it cannot close sooner than 300 ms from here

@@ -15,7 +15,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -58,11 +57,7 @@ class UpstreamFaultTest {
     }
 
     private static String route(String url) {
-        String service = "svc-" + UUID.randomUUID().toString().substring(0, 8);
-        harness.put(service, "v1", url);
-        Poll.until(Duration.ofSeconds(5), "route known to the sidecar", () ->
-                sidecar.resolver().entry(harness.tenant + "/" + service + "/prod/v1") != null);
-        return service;
+        return harness.newRoute(sidecar, url);
     }
 
     private static HttpResponse<String> get(String service, String path) {

@@ -3,10 +3,14 @@ package dev.trafficmanager.proxy.resilience;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.trafficmanager.proxy.resilience.CircuitBreaker.State;
+import dev.trafficmanager.testing.Poll;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
@@ -122,13 +126,18 @@ class CircuitBreakerTest {
 
     @Test
     void underConcurrentCallsItNeverStaysStuckAndClosesOnceCallsSucceed() throws Exception {
+        AtomicInteger opened = new AtomicInteger();
         CircuitBreaker breaker = new CircuitBreaker("stress", new CircuitBreaker.Settings(3, 50, 10,
-                Duration.ofMillis(50), Duration.ofMillis(1)), System::nanoTime, (b, from, to) -> { });
-        java.util.concurrent.atomic.AtomicBoolean healthy = new java.util.concurrent.atomic.AtomicBoolean();
+                Duration.ofMillis(50), Duration.ofMillis(1)), System::nanoTime, (b, from, to) -> {
+                    if (to == State.OPEN) {
+                        opened.incrementAndGet();
+                    }
+                });
+        AtomicBoolean healthy = new AtomicBoolean();
+        AtomicBoolean stop = new AtomicBoolean();
         Runnable caller = () -> {
-            java.util.SplittableRandom random = new java.util.SplittableRandom();
-            long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(600);
-            while (System.nanoTime() < end) {
+            SplittableRandom random = new SplittableRandom();
+            while (!stop.get()) {
                 if (breaker.tryAcquire()) {
                     Thread.yield(); // the call
                     int outcome = random.nextInt(10);
@@ -147,11 +156,17 @@ class CircuitBreakerTest {
             threads[i] = new Thread(caller);
             threads[i].start();
         }
-        Thread.sleep(300);
-        healthy.set(true); // the dependency recovers while the calls go on
-        for (Thread thread : threads) {
-            thread.join();
+        try {
+            Poll.until(Duration.ofSeconds(10), "the failing calls to open the breaker again and again",
+                    () -> opened.get() >= 20);
+            healthy.set(true); // the dependency recovers while the calls go on
+            Poll.until(Duration.ofSeconds(10), "the breaker closed once every call succeeds (1 ms open time)",
+                    () -> breaker.state() == State.CLOSED);
+        } finally {
+            stop.set(true);
+            for (Thread thread : threads) {
+                thread.join();
+            }
         }
-        assertThat(breaker.state()).as("closed after 300 ms of successes with a 1 ms open time").isEqualTo(State.CLOSED);
     }
 }
