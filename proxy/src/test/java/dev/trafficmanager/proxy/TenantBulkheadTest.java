@@ -46,8 +46,9 @@ class TenantBulkheadTest {
                 // the noisy tenant (the sidecar's default) fills its two slots with slow requests, on
                 // raw sockets so that both are surely sent at once
                 List<Socket> slow = List.of(slowRequest(sidecar), slowRequest(sidecar));
-                Poll.until(Duration.ofSeconds(5), "the noisy tenant's third request refused", () ->
-                        harness.get(sidecar, "/", "slow", "v1").statusCode() == 503);
+                // Only once both reached the upstream do they surely hold both slots: a third request
+                // sent earlier could take a slot first and have one of them refused instead.
+                Poll.until(Duration.ofSeconds(5), "both slow requests at the upstream", () -> upstream.requests() == 2);
                 HttpResponse<String> refused = harness.get(sidecar, "/", "slow", "v1");
                 assertThat(refused.statusCode()).isEqualTo(503);
                 assertThat(refused.body()).contains("\"error\":\"tenant_overloaded\"").contains("TM_PROXY_TENANT_MAX_IN_FLIGHT");
