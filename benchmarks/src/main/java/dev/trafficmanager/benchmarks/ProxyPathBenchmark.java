@@ -11,7 +11,7 @@ import dev.trafficmanager.proxy.lookup.RouteSource;
 import dev.trafficmanager.proxy.metrics.ProxyMetrics;
 import dev.trafficmanager.proxy.routing.Drain;
 import dev.trafficmanager.proxy.routing.ProxyServices;
-import dev.trafficmanager.proxy.routing.RouteHeaders;
+import dev.trafficmanager.proxy.routing.RequestRouter;
 import dev.trafficmanager.proxy.routing.TenantBulkhead;
 import dev.trafficmanager.proxy.upstream.UpstreamPools;
 import io.netty.bootstrap.ServerBootstrap;
@@ -125,7 +125,7 @@ public class ProxyPathBenchmark extends BenchmarkBase {
                 public void close() {
                 }
             }, config.lookup(), metrics, System::currentTimeMillis);
-            ProxyServices services = new ProxyServices(resolver, new RouteHeaders(config.headers(), config.defaults()),
+            ProxyServices services = new ProxyServices(resolver, new RequestRouter(config.headers(), config.defaults(), config.tenants(), config.outbound()),
                     new UpstreamPools(config.upstream(), transport.socketChannel(), null, DefaultAddressResolverGroup.INSTANCE, metrics),
                     metrics, new Drain(), config.upstream(), config.clientLimits(), TenantBulkhead.OFF);
             proxyLoop = transport.group(1, "proxy");

@@ -74,7 +74,7 @@ public class RouteResolveBenchmark extends BenchmarkBase {
             }
         };
         ProxyConfig.Lookup settings = new ProxyConfig.Lookup(Duration.ofSeconds(1), Duration.ofHours(1),
-                Duration.ofHours(1), 80, ProxyConfig.fromEnv(Map.of()).lookup().breaker());
+                Duration.ofHours(1), 80, ProxyConfig.fromEnv(Map.of("TM_TENANT", "team")).lookup().breaker());
         resolver = new Resolver(l1, tier.equals("near") ? 10_000 : 0, RouteCache.NONE, unused, settings,
                 new ProxyMetrics(), System::currentTimeMillis);
         probes = new RouteKeyProbe[HOT];

@@ -3,9 +3,14 @@ package dev.trafficmanager.proxy;
 import dev.trafficmanager.config.Settings;
 import dev.trafficmanager.proxy.resilience.CircuitBreaker;
 import dev.trafficmanager.proxy.resilience.RetryPolicy;
+import dev.trafficmanager.proxy.routing.TenantPolicy;
 import dev.trafficmanager.route.Names;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -20,6 +25,9 @@ import java.util.Map;
  * @param eventLoops        TM_PROXY_EVENT_LOOPS, default the number of cores
  * @param headers           TM_HEADER_TENANT/_SERVICE/_ENV/_VERSION, default x-tm-tenant, ...
  * @param defaults          TM_TENANT, TM_ENV, TM_DEFAULT_VERSION: used when the header is absent
+ * @param tenants           TM_TENANT and TM_ALLOWED_TENANTS: the only tenants whose routes requests
+ *                          may use; one of the two must be set
+ * @param outbound          TM_HOST_SUFFIXES and TM_OUTBOUND_POLICY: routing by authority
  * @param maxInitialLine    TM_PROXY_MAX_INITIAL_LINE, default 8192: longer request lines get 414
  * @param maxHeaderSize     TM_PROXY_MAX_HEADER_SIZE, default 16384: larger headers get 431
  * @param maxHeaders        TM_PROXY_MAX_HEADERS, default 100: requests with more header fields get 431
@@ -43,7 +51,8 @@ import java.util.Map;
  * @param topic             TM_KAFKA_TOPIC, default tm.route-events
  */
 public record ProxyConfig(String bind, int port, String adminBind, int adminPort, int eventLoops,
-                          RouteHeaderNames headers, RouteDefaults defaults, int maxInitialLine,
+                          RouteHeaderNames headers, RouteDefaults defaults, TenantPolicy tenants,
+                          Outbound outbound, int maxInitialLine,
                           int maxHeaderSize, int maxHeaders, long maxBodyBytes, int tenantMaxInFlight,
                           Duration clientIdleTimeout,
                           Duration drainTimeout,
@@ -69,6 +78,21 @@ public record ProxyConfig(String bind, int port, String adminBind, int adminPort
 
     /** Values used when a route header is absent; null when the header is required. */
     public record RouteDefaults(String tenant, String env, String version) {
+    }
+
+    /**
+     * How a request without a service header is routed by its authority.
+     *
+     * @param hostSuffixes TM_HOST_SUFFIXES, default .svc.cluster.local,.svc: stripped from the
+     *                     authority's host before it is read as a service name (longest first)
+     * @param passThrough  TM_OUTBOUND_POLICY, default allow-any (true): an authority that is no
+     *                     route name is passed through as a forward proxy would; registry-only
+     *                     (false) refuses it with 403 outbound_forbidden
+     */
+    public record Outbound(List<String> hostSuffixes, boolean passThrough) {
+        public Outbound {
+            hostSuffixes = List.copyOf(hostSuffixes);
+        }
     }
 
     /**
@@ -140,13 +164,16 @@ public record ProxyConfig(String bind, int port, String adminBind, int adminPort
                 s.millis("TM_NEGATIVE_TTL_MS", 10000, 100),
                 s.integer("TM_REFRESH_AHEAD_PERCENT", 80, 1, 100),
                 breaker);
+        TenantPolicy tenants = TenantPolicy.of(defaults.tenant(), s.string("TM_ALLOWED_TENANTS", null));
+        Outbound outbound = new Outbound(hostSuffixes(s.string("TM_HOST_SUFFIXES", ".svc.cluster.local,.svc")),
+                outboundPolicy(s.string("TM_OUTBOUND_POLICY", "allow-any")));
         return new ProxyConfig(
                 s.string("TM_PROXY_BIND", "127.0.0.1"),
                 s.integer("TM_PROXY_PORT", 15001, 0, 65535),
                 s.string("TM_PROXY_ADMIN_BIND", "127.0.0.1"),
                 s.integer("TM_PROXY_ADMIN_PORT", 15000, 0, 65535),
                 s.integer("TM_PROXY_EVENT_LOOPS", Runtime.getRuntime().availableProcessors(), 1, 256),
-                headers, defaults,
+                headers, defaults, tenants, outbound,
                 s.integer("TM_PROXY_MAX_INITIAL_LINE", 8192, 256, 1 << 20),
                 s.integer("TM_PROXY_MAX_HEADER_SIZE", 16384, 1024, 1 << 20),
                 s.integer("TM_PROXY_MAX_HEADERS", 100, 10, 10_000),
@@ -180,6 +207,34 @@ public record ProxyConfig(String bind, int port, String adminBind, int adminPort
             }
         }
         return value;
+    }
+
+    /** Suffixes such as {@code .svc.cluster.local}, longest first; {@code none} for none. */
+    private static List<String> hostSuffixes(String value) {
+        List<String> suffixes = new ArrayList<>();
+        if (value.equalsIgnoreCase("none")) {
+            return suffixes;
+        }
+        for (String part : value.split(",")) {
+            String suffix = part.trim().toLowerCase(Locale.ROOT);
+            if (!suffix.matches("(\\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)+")) {
+                throw new IllegalArgumentException("TM_HOST_SUFFIXES: \"" + value + "\" (expected: none, or domain suffixes "
+                        + "separated by commas, each starting with a dot, such as .svc.cluster.local; \"" + suffix
+                        + "\" is not one)");
+            }
+            suffixes.add(suffix);
+        }
+        suffixes.sort(Comparator.comparingInt(String::length).reversed());
+        return suffixes;
+    }
+
+    private static boolean outboundPolicy(String value) {
+        return switch (value.toLowerCase(Locale.ROOT).replace('_', '-')) {
+            case "allow-any" -> true;
+            case "registry-only" -> false;
+            default -> throw new IllegalArgumentException("TM_OUTBOUND_POLICY: \"" + value
+                    + "\" (expected: allow-any or registry-only)");
+        };
     }
 
     private static String optionalName(Settings s, String name) {

@@ -13,7 +13,7 @@ import dev.trafficmanager.proxy.metrics.ProxyMetrics;
 import dev.trafficmanager.proxy.routing.Drain;
 import dev.trafficmanager.proxy.routing.ProxyInitializer;
 import dev.trafficmanager.proxy.routing.ProxyServices;
-import dev.trafficmanager.proxy.routing.RouteHeaders;
+import dev.trafficmanager.proxy.routing.RequestRouter;
 import dev.trafficmanager.proxy.routing.TenantBulkhead;
 import dev.trafficmanager.proxy.upstream.UpstreamPools;
 import io.netty.bootstrap.ServerBootstrap;
@@ -79,13 +79,13 @@ public final class Sidecar implements AutoCloseable {
         }
         SslContext ssl = tls.build();
         UpstreamPools pools = new UpstreamPools(config.upstream(), transport.socketChannel(), ssl, dns, metrics);
-        RouteHeaders headers = new RouteHeaders(config.headers(), config.defaults());
-        ProxyServices services = new ProxyServices(resolver, headers, pools, metrics, drain, config.upstream(),
+        RequestRouter router = new RequestRouter(config.headers(), config.defaults(), config.tenants(), config.outbound());
+        ProxyServices services = new ProxyServices(resolver, router, pools, metrics, drain, config.upstream(),
                 config.clientLimits(),
                 new TenantBulkhead(config.tenantMaxInFlight()));
         server = bindProxy(transport, loops, services, config);
         admin = AdminServer.start(transport, config.adminBind(), config.adminPort(),
-                () -> new AdminHandler(metrics, resolver, headers, this::notReady));
+                () -> new AdminHandler(metrics, resolver, router, this::notReady));
         log.info("sidecar proxy on {}:{} ({}, {} event loops), admin on {}:{}, L1 {} ({} entries)", config.bind(), port(),
                 transport.name(), config.eventLoops(), config.adminBind(), admin.port(), config.l1File(), l1.size());
     }

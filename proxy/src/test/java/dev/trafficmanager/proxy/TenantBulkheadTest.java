@@ -37,6 +37,7 @@ class TenantBulkheadTest {
                     ApiClient.urlBody(upstream.url("/"))).status()).isEqualTo(201);
             Map<String, String> env = harness.sidecarEnv(dir.resolve("routes.l1"));
             env.put("TM_PROXY_TENANT_MAX_IN_FLIGHT", "2");
+            env.put("TM_ALLOWED_TENANTS", quiet); // a shared sidecar, deliberately
             env.put("TM_UPSTREAM_RESPONSE_TIMEOUT_MS", "10000"); // the slow requests take 4 s
             try (Sidecar sidecar = SidecarHarness.startReady(env)) {
                 Poll.until(Duration.ofSeconds(3), "both routes known", () ->

@@ -6,7 +6,9 @@ import dev.trafficmanager.proxy.lookup.RouteKeyProbe;
 import dev.trafficmanager.proxy.metrics.ProxyMetrics;
 import dev.trafficmanager.proxy.routing.ErrorResponses;
 import dev.trafficmanager.proxy.routing.JsonText;
+import dev.trafficmanager.proxy.routing.RequestRouter;
 import dev.trafficmanager.proxy.routing.RouteHeaders;
+import dev.trafficmanager.proxy.routing.TenantPolicy;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -36,15 +38,17 @@ public final class AdminHandler extends ChannelInboundHandlerAdapter {
     private final ProxyMetrics metrics;
     private final Resolver resolver;
     private final RouteHeaders routeHeaders;
+    private final TenantPolicy tenants;
     private final Supplier<String> notReady;
     private final ArrayDeque<FullHttpRequest> waiting = new ArrayDeque<>();
     private boolean busy;
 
     /** {@code notReady} says why the sidecar should not get traffic yet, or null when it is ready. */
-    public AdminHandler(ProxyMetrics metrics, Resolver resolver, RouteHeaders routeHeaders, Supplier<String> notReady) {
+    public AdminHandler(ProxyMetrics metrics, Resolver resolver, RequestRouter router, Supplier<String> notReady) {
         this.metrics = metrics;
         this.resolver = resolver;
-        this.routeHeaders = routeHeaders;
+        this.routeHeaders = router.routeHeaders();
+        this.tenants = router.tenants();
         this.notReady = notReady;
     }
 
@@ -143,7 +147,8 @@ public final class AdminHandler extends ChannelInboundHandlerAdapter {
         }
         long now = resolver.now();
         StringBuilder out = new StringBuilder("{\"l1_entries\":").append(resolver.l1().size()).append(",\"routes\":[");
-        List<RouteEntry> entries = resolver.l1().list(prefix, limit);
+        // Only the tenants this sidecar serves: its pod must not learn other tenants' routes and URLs.
+        List<RouteEntry> entries = resolver.l1().list(prefix, limit, tenants::allowsKey);
         for (int i = 0; i < entries.size(); i++) {
             out.append(i == 0 ? "\n  " : ",\n  ").append(entryJson(entries.get(i), now));
         }
@@ -157,6 +162,11 @@ public final class AdminHandler extends ChannelInboundHandlerAdapter {
         if (problem != null) {
             error(ctx, HttpResponseStatus.BAD_REQUEST, "invalid_parameter",
                     problem.message() + " (as query parameters: tenant, service, env, version)", keepAlive);
+            return;
+        }
+        if (!tenants.allows(probe.tenant())) {
+            error(ctx, HttpResponseStatus.FORBIDDEN, "tenant_forbidden", "tenant " + probe.tenant()
+                    + " is not served by this sidecar: it serves " + tenants.describe(), keepAlive);
             return;
         }
         busy = true;

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 import net.openhft.chronicle.map.ChronicleMap;
 import net.openhft.chronicle.map.ExternalMapQueryContext;
 import net.openhft.chronicle.map.MapEntry;
@@ -119,11 +120,11 @@ public final class L1Store implements AutoCloseable {
     }
 
     /** Up to {@code limit} entries whose key starts with {@code prefix}, for the admin port. */
-    public List<RouteEntry> list(String prefix, int limit) {
+    public List<RouteEntry> list(String prefix, int limit, Predicate<String> keyFilter) {
         List<RouteEntry> out = new ArrayList<>();
         for (Map.Entry<CharSequence, byte[]> e : map.entrySet()) {
             String key = e.getKey().toString();
-            if (key.startsWith(prefix)) {
+            if (key.startsWith(prefix) && keyFilter.test(key)) {
                 RouteEntry entry = EntryCodec.decode(key, e.getValue(), e.getValue().length);
                 if (entry != null) {
                     out.add(entry);

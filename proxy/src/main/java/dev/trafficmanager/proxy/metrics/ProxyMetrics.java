@@ -12,6 +12,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -44,6 +45,9 @@ public final class ProxyMetrics {
     private final Counter l1WritesDropped;
     private final Counter upstreamRetries;
     private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
+    // Error codes and pass-through kinds are a small fixed set: a counter each, made on first use.
+    private final Map<String, Counter> errors = new ConcurrentHashMap<>();
+    private final Map<String, Counter> passThroughs = new ConcurrentHashMap<>();
 
     public ProxyMetrics() {
         // The JVM's own: heap and off-heap use, GC pauses, CPU, so a platform team can watch the sidecar's
@@ -93,6 +97,24 @@ public final class ProxyMetrics {
         if (statusClass >= 1 && statusClass <= 5) {
             requestsByClass[statusClass].increment();
         }
+    }
+
+    /** An error response the sidecar wrote itself, by its code ({@code tenant_forbidden}, ...). */
+    public void error(String code) {
+        errors.computeIfAbsent(code, c -> Counter.builder("tm_proxy_errors").tag("code", c)
+                .description("error responses the sidecar wrote itself, by error code").register(registry)).increment();
+    }
+
+    /** A request to an outside host passed through: {@code http}, or a {@code connect} tunnel opened. */
+    public void passThrough(String kind) {
+        passThroughs.computeIfAbsent(kind, k -> Counter.builder("tm_proxy_passthrough").tag("kind", k)
+                .description("requests to outside hosts passed through (TM_OUTBOUND_POLICY=allow-any)").register(registry))
+                .increment();
+    }
+
+    public double errors(String code) {
+        Counter counter = errors.get(code);
+        return counter == null ? 0 : counter.count();
     }
 
     public void lookup(Tier tier, Result result) {

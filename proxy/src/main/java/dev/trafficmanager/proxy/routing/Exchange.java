@@ -44,6 +44,7 @@ final class Exchange implements ResponseListener {
     private final ProxyServices services;
     private final HttpRequest request;
     private final String originForm;
+    private final String forwardedHost;
     private final boolean clientKeepAlive;
     private final boolean bodiless;
     private final ArrayDeque<HttpContent> body = new ArrayDeque<>();
@@ -68,12 +69,13 @@ final class Exchange implements ResponseListener {
     private boolean done;
 
     Exchange(ProxyHandler connection, ChannelHandlerContext ctx, ProxyServices services, HttpRequest request,
-             String originForm) {
+             String originForm, String forwardedHost) {
         this.connection = connection;
         this.ctx = ctx;
         this.services = services;
         this.request = request;
         this.originForm = originForm;
+        this.forwardedHost = forwardedHost;
         this.clientKeepAlive = HttpUtil.isKeepAlive(request);
         this.bodiless = !HttpUtil.isTransferEncodingChunked(request) && HttpUtil.getContentLength(request, 0L) == 0;
         services.drain().started();
@@ -129,8 +131,16 @@ final class Exchange implements ResponseListener {
             fail(HttpResponseStatus.NOT_FOUND, "route_not_found", "no active route for " + entry.key());
             return;
         }
-        target = entry.target();
-        Forwarding.prepareRequest(request, originForm, target, connection.clientIp());
+        forward(entry.target());
+    }
+
+    /** Forwards to {@code upstream}: a route's, or an outside host passed through. */
+    void forward(UpstreamTarget upstream) {
+        if (done) {
+            return;
+        }
+        target = upstream;
+        Forwarding.prepareRequest(request, originForm, target, connection.clientIp(), forwardedHost);
         pool = services.pools().pool(ctx.channel().eventLoop(), target);
         useUpstream();
     }

@@ -33,36 +33,19 @@ final class Forwarding {
     }
 
     /**
-     * The request target in origin form ({@code /path?query}); an absolute-form target (sent by
-     * clients that treat the sidecar as an HTTP proxy) loses its scheme and authority. Null when the
-     * target is neither.
+     * Rewrites {@code request} in place for {@code target}; {@code forwardedHost} is the authority the
+     * client asked for (an absolute-form target's, which wins over its Host header, RFC 9112
+     * section 3.2.2), or null.
      */
-    static String originForm(String uri) {
-        if (!uri.isEmpty() && uri.charAt(0) == '/') {
-            return uri;
-        }
-        int schemeEnd = uri.indexOf("://");
-        if (schemeEnd <= 0 || !uri.regionMatches(true, 0, "http", 0, 4)) {
-            return null;
-        }
-        int pathStart = uri.indexOf('/', schemeEnd + 3);
-        int queryStart = uri.indexOf('?', schemeEnd + 3);
-        if (pathStart < 0 || queryStart >= 0 && queryStart < pathStart) {
-            return queryStart < 0 ? "/" : "/" + uri.substring(queryStart);
-        }
-        return uri.substring(pathStart);
-    }
-
-    /** Rewrites {@code request} in place for {@code target}. */
-    static void prepareRequest(HttpRequest request, String originForm, UpstreamTarget target, String clientIp) {
+    static void prepareRequest(HttpRequest request, String originForm, UpstreamTarget target, String clientIp,
+                               String forwardedHost) {
         HttpHeaders headers = request.headers();
         boolean chunked = removeHopByHop(request);
         if (chunked) {
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
-        String host = headers.get(HttpHeaderNames.HOST);
-        if (host != null && !headers.contains(X_FORWARDED_HOST)) {
-            headers.set(X_FORWARDED_HOST, host);
+        if (forwardedHost != null && !headers.contains(X_FORWARDED_HOST)) {
+            headers.set(X_FORWARDED_HOST, forwardedHost);
         }
         headers.set(HttpHeaderNames.HOST, target.hostHeader());
         String forwardedFor = headers.get(X_FORWARDED_FOR);

@@ -16,6 +16,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
@@ -40,12 +41,15 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     private static final long LINGER_MAX_BYTES = 2 << 20; // as Tomcat's maxSwallowSize
 
     private final ProxyServices services;
-    private final RouteKeyProbe probe = new RouteKeyProbe();
+    private final Destination destination = new Destination();
     private final ArrayDeque<Object> queued = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
     private String clientIp = "unknown";
+    private int localPort = -1;
     private HttpVersion clientVersion = HttpVersion.HTTP_1_1;
     private Exchange exchange;
+    /** A CONNECT waiting for its upstream connection; the connection reads nothing meanwhile. */
+    private Tunnel tunnel;
     private boolean keepAlive = true;
     private boolean closing;
     private boolean lingering;
@@ -65,6 +69,9 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
         this.ctx = ctx;
         if (ctx.channel().remoteAddress() instanceof InetSocketAddress remote && remote.getAddress() != null) {
             clientIp = remote.getAddress().getHostAddress();
+        }
+        if (ctx.channel().localAddress() instanceof InetSocketAddress local) {
+            localPort = local.getPort();
         }
         services.drain().opened(ctx.channel());
         idle = new Deadline(ctx.executor());
@@ -94,7 +101,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         dispatch(msg);
-        if (exchange == null && !closing) {
+        if (exchange == null && tunnel == null && !closing) {
             ctx.read();
         }
     }
@@ -117,6 +124,13 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
             ReferenceCountUtil.release(msg);
         } else if (exchange != null) {
             exchange.fromClient(msg);
+        } else if (tunnel != null) {
+            // The CONNECT's own (empty) end; a client must wait for the 200 before it sends more.
+            boolean end = msg instanceof LastHttpContent last && !last.content().isReadable();
+            ReferenceCountUtil.release(msg);
+            if (!end) {
+                close();
+            }
         } else {
             handle(msg);
         }
@@ -140,24 +154,41 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
             refuseMalformed(decoded.cause());
             return;
         }
-        String originForm = Forwarding.originForm(request.uri());
-        exchange = new Exchange(this, ctx, services, request, originForm);
-        if (originForm == null) {
-            exchange.fail(HttpResponseStatus.BAD_REQUEST, "bad_request",
-                    "request target " + JsonText.quote(request.uri()) + " (expected: /path or http://host/path)");
+        services.router().decide(request, localPort, destination);
+        if (destination.kind() == Destination.Kind.TUNNEL) {
+            tunnel = new Tunnel(this, ctx, services, destination.outside());
+            tunnel.open();
             return;
         }
+        exchange = new Exchange(this, ctx, services, request, destination.originForm(), destination.forwardedHost());
+        if (refusedByLimits(request)) {
+            return;
+        }
+        switch (destination.kind()) {
+            case ROUTE -> route(destination.probe);
+            case PASSTHROUGH -> {
+                if (holdsTenantSlot(destination.tenant())) {
+                    services.metrics().passThrough("http");
+                    exchange.forward(destination.outside());
+                }
+            }
+            default -> exchange.fail(destination.status(), destination.code(), destination.message());
+        }
+    }
+
+    /** Answers requests over this connection's limits; true if it did. */
+    private boolean refusedByLimits(HttpRequest request) {
         ProxyConfig.ClientLimits limits = services.client();
         if (request.headers().size() > limits.maxHeaders()) {
             exchange.fail(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "headers_too_large", request.headers().size()
                     + " header fields (expected: at most " + limits.maxHeaders() + ", TM_PROXY_MAX_HEADERS)");
-            return;
+            return true;
         }
         long contentLength = HttpUtil.getContentLength(request, 0L);
         if (limits.bodyTooLarge(contentLength)) {
             exchange.fail(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "body_too_large", "Content-Length "
                     + contentLength + " (expected: at most " + limits.maxBodyBytes() + ", TM_PROXY_MAX_BODY_BYTES)");
-            return;
+            return true;
         }
         String transferEncoding = Forwarding.unsupportedTransferEncoding(request.headers());
         if (transferEncoding != null) {
@@ -165,22 +196,30 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
             // hand the upstream a body it cannot read. The body is not read: the connection closes.
             exchange.fail(HttpResponseStatus.NOT_IMPLEMENTED, "unsupported_transfer_encoding",
                     "Transfer-Encoding " + JsonText.quote(transferEncoding) + " (expected: chunked alone)");
-            return;
+            return true;
         }
-        RouteHeaders.Problem problem = services.headers().read(request.headers(), probe);
-        if (problem != null) {
-            exchange.fail(HttpResponseStatus.BAD_REQUEST, problem.code(), problem.message());
-            return;
-        }
+        return false;
+    }
+
+    /** Takes a slot of the tenant's in the bulkhead (if it is on); false when it answered 503. */
+    private boolean holdsTenantSlot(CharSequence tenant) {
         TenantBulkhead bulkhead = services.bulkhead();
-        if (bulkhead.enabled()) {
-            String slot = bulkhead.tryAcquire(probe.tenant());
-            if (slot == null) {
-                exchange.fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "tenant_overloaded", "tenant " + probe.tenant()
-                        + " has " + bulkhead.cap() + " requests in flight through this sidecar (TM_PROXY_TENANT_MAX_IN_FLIGHT)");
-                return;
-            }
-            exchange.holdSlot(slot);
+        if (!bulkhead.enabled() || tenant == null) {
+            return true;
+        }
+        String slot = bulkhead.tryAcquire(tenant);
+        if (slot == null) {
+            exchange.fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "tenant_overloaded", "tenant " + tenant
+                    + " has " + bulkhead.cap() + " requests in flight through this sidecar (TM_PROXY_TENANT_MAX_IN_FLIGHT)");
+            return false;
+        }
+        exchange.holdSlot(slot);
+        return true;
+    }
+
+    private void route(RouteKeyProbe probe) {
+        if (!holdsTenantSlot(probe.tenant())) {
+            return;
         }
         RouteEntry entry = services.resolver().cached(probe);
         if (entry != null) {
@@ -199,6 +238,24 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
                         ctx.close();
                     }
                 }));
+    }
+
+    /** The CONNECT's upstream could not be reached: answer it, and go on with the connection. */
+    void tunnelFailed(HttpResponseStatus status, String code, String message) {
+        tunnel = null;
+        services.metrics().response(status.code());
+        if (!closing) {
+            respondError(status, code, message, true, false);
+        }
+    }
+
+    /** The tunnel is up and takes the connection over: this handler leaves the pipeline. */
+    void handOver() {
+        tunnel = null;
+        closing = true;
+        idle.close();
+        response.close();
+        releaseQueued();
     }
 
     private void refuseMalformed(Throwable cause) {
@@ -224,6 +281,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     void respondError(HttpResponseStatus status, String code, String message, boolean clientKeepAlive,
                       boolean bodyUnread) {
         keepAlive &= clientKeepAlive;
+        services.metrics().error(code);
         ChannelFuture write = ctx.writeAndFlush(ErrorResponses.error(ctx.alloc(), status, code, message,
                 keepsConnection(bodyUnread)));
         exchangeEnded(write, bodyUnread);

@@ -11,11 +11,17 @@ import io.netty.handler.codec.http.HttpServerCodec;
  * <pre>
  *   socket -> http (HttpServerCodec: limits, 431/414 on excess) -> proxy (ProxyHandler, with the idle and response timeouts)
  * </pre>
- * Bodies are never aggregated: the proxy handler streams them.
+ * Bodies are never aggregated: the proxy handler streams them. A CONNECT tunnel, once its upstream
+ * connection is up, replaces both handlers ({@link Tunnel}):
+ * <pre>
+ *   socket -> tunnel-idle (IdleStateHandler) -> tunnel (Tunnel.Relay, bytes to the upstream connection)
+ * </pre>
  */
 public final class ProxyInitializer extends ChannelInitializer<SocketChannel> {
     public static final String HTTP = "http";
     public static final String PROXY = "proxy";
+    public static final String TUNNEL_IDLE = "tunnel-idle";
+    public static final String TUNNEL = "tunnel";
 
     private final ProxyServices services;
     private final ProxyConfig config;

@@ -6,7 +6,7 @@ import dev.trafficmanager.proxy.metrics.ProxyMetrics;
 import dev.trafficmanager.proxy.upstream.UpstreamPools;
 
 /** What every connection handler shares; all thread-safe. */
-public record ProxyServices(Resolver resolver, RouteHeaders headers, UpstreamPools pools, ProxyMetrics metrics,
+public record ProxyServices(Resolver resolver, RequestRouter router, UpstreamPools pools, ProxyMetrics metrics,
                             Drain drain, ProxyConfig.Upstream upstream, ProxyConfig.ClientLimits client,
                             TenantBulkhead bulkhead) {
 

@@ -59,11 +59,20 @@ public final class RouteHeaders {
         }
         for (int i = 0; i < values.length; i++) {
             if (!Names.isValid(values[i])) {
-                return new Problem("invalid_route_header", "header " + names[i] + ": " + JsonText.quote(shorten(values[i]))
-                        + " (expected: " + Names.RULE + ")");
+                return invalid(i, values[i]);
             }
         }
         throw new IllegalStateException("no problem found");
+    }
+
+    /** The problem with a tenant header that breaks the name rules. */
+    Problem invalidTenant(String tenant) {
+        return invalid(0, tenant);
+    }
+
+    private Problem invalid(int part, String value) {
+        return new Problem("invalid_route_header", "header " + names[part] + ": " + JsonText.quote(shorten(value))
+                + " (expected: " + Names.RULE + ")");
     }
 
     private static String shorten(String value) {

@@ -6,6 +6,8 @@ import dev.trafficmanager.proxy.metrics.ProxyMetrics;
 import dev.trafficmanager.proxy.resilience.CircuitBreaker;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
@@ -67,13 +69,25 @@ public final class UpstreamPools {
         return pool;
     }
 
-    private UpstreamPool create(EventLoop loop, UpstreamTarget target) {
-        Bootstrap bootstrap = new Bootstrap().group(loop).channel(channelType).resolver(resolver)
+    /**
+     * A plain TCP connection to {@code target} on {@code loop}, outside any pool, with {@code handler}
+     * as its pipeline: for a CONNECT tunnel. Reads only when asked (AUTO_READ off).
+     */
+    public ChannelFuture connectRaw(EventLoop loop, UpstreamTarget target, ChannelHandler handler) {
+        return bootstrap(loop).handler(handler).connect(target.host(), target.port());
+    }
+
+    private Bootstrap bootstrap(EventLoop loop) {
+        return new Bootstrap().group(loop).channel(channelType).resolver(resolver)
                 .option(ChannelOption.AUTO_READ, false)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
                 .option(ChannelOption.ALLOCATOR, Transport.ALLOCATOR)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) settings.connectTimeout().toMillis());
+    }
+
+    private UpstreamPool create(EventLoop loop, UpstreamTarget target) {
+        Bootstrap bootstrap = bootstrap(loop);
         CircuitBreaker breaker = new CircuitBreaker("upstream " + target.poolKey(), settings.breaker(),
                 System::nanoTime, breakers.listener());
         UpstreamPool pool = new UpstreamPool(target, bootstrap, settings.maxConnections(), openConnections, idleConnections,

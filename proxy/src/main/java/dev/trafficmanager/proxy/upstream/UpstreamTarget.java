@@ -30,12 +30,23 @@ public final class UpstreamTarget {
         boolean https = uri.getScheme().toLowerCase(Locale.ROOT).equals("https");
         int defaultPort = https ? 443 : 80;
         int port = uri.getPort() < 0 ? defaultPort : uri.getPort();
-        String host = uri.getHost();
-        String connectHost = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
-        String hostHeader = port == defaultPort ? host : host + ':' + port;
         String path = uri.getRawPath() == null ? "" : uri.getRawPath();
         String base = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
-        return new UpstreamTarget(https, connectHost, port, base, hostHeader);
+        return of(https, uri.getHost(), port, base);
+    }
+
+    /**
+     * An outside host that a request names itself (passed through, or tunnelled by CONNECT): no
+     * base path. {@code host} is as in a URL (an IPv6 address in brackets).
+     */
+    public static UpstreamTarget outside(boolean https, String host, int port) {
+        return of(https, host, port, "");
+    }
+
+    private static UpstreamTarget of(boolean https, String host, int port, String basePath) {
+        String connectHost = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
+        String hostHeader = port == (https ? 443 : 80) ? host : host + ':' + port;
+        return new UpstreamTarget(https, connectHost, port, basePath, hostHeader);
     }
 
     /**

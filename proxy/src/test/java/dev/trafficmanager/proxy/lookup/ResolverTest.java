@@ -34,7 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ResolverTest {
     private static final String KEY = "team/pay/prod/v1";
     private static final ProxyConfig.Lookup SETTINGS = new ProxyConfig.Lookup(
-            Duration.ofMillis(500), Duration.ofSeconds(60), Duration.ofSeconds(10), 80, ProxyConfig.fromEnv(Map.of()).lookup().breaker());
+            Duration.ofMillis(500), Duration.ofSeconds(60), Duration.ofSeconds(10), 80, ProxyConfig.fromEnv(Map.of("TM_TENANT", "team")).lookup().breaker());
 
     @TempDir
     Path dir;

@@ -8,17 +8,6 @@ import org.junit.jupiter.api.Test;
 class ForwardingTest {
 
     @Test
-    void originFormKeepsPathAndQueryAndStripsAnAbsoluteFormsAuthority() {
-        assertThat(Forwarding.originForm("/a/b?c=d")).isEqualTo("/a/b?c=d");
-        assertThat(Forwarding.originForm("http://app:80/a?x")).isEqualTo("/a?x");
-        assertThat(Forwarding.originForm("HTTP://app")).isEqualTo("/");
-        assertThat(Forwarding.originForm("http://app?x=1")).isEqualTo("/?x=1");
-        assertThat(Forwarding.originForm("*")).isNull();
-        assertThat(Forwarding.originForm("ftp://x/y")).isNull();
-        assertThat(Forwarding.originForm("")).isNull();
-    }
-
-    @Test
     void theUpstreamsBasePathPrefixesTheRequestPath() {
         assertThat(UpstreamTarget.parse("http://svc:8080/api/").requestUri("/x?y=1")).isEqualTo("/api/x?y=1");
         assertThat(UpstreamTarget.parse("http://svc:8080/api").requestUri("/")).isEqualTo("/api/");
@@ -30,5 +19,17 @@ class ForwardingTest {
         UpstreamTarget v6 = UpstreamTarget.parse("http://[::1]:9000/");
         assertThat(v6.host()).isEqualTo("::1");
         assertThat(v6.hostHeader()).isEqualTo("[::1]:9000");
+    }
+
+    @Test
+    void anOutsideHostKeepsItsAuthorityAsHostAndHasNoBasePath() {
+        UpstreamTarget plain = UpstreamTarget.outside(false, "api.example.com", 80);
+        assertThat(plain.hostHeader()).isEqualTo("api.example.com");
+        assertThat(plain.requestUri("/x?y")).isEqualTo("/x?y");
+        assertThat(UpstreamTarget.outside(false, "api.example.com", 8080).hostHeader()).isEqualTo("api.example.com:8080");
+        UpstreamTarget v6 = UpstreamTarget.outside(true, "[fd00::1]", 443);
+        assertThat(v6.host()).isEqualTo("fd00::1");
+        assertThat(v6.hostHeader()).isEqualTo("[fd00::1]");
+        assertThat(v6.https()).isTrue();
     }
 }

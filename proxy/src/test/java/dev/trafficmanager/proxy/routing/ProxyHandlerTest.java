@@ -56,7 +56,7 @@ class ProxyHandlerTest {
             }
         };
         resolver = new Resolver(l1, 100, RouteCache.NONE, unknownEverywhere, config.lookup(), metrics, System::currentTimeMillis);
-        services = new ProxyServices(resolver, new RouteHeaders(config.headers(), config.defaults()),
+        services = new ProxyServices(resolver, new RequestRouter(config.headers(), config.defaults(), config.tenants(), config.outbound()),
                 new UpstreamPools(config.upstream(), NioSocketChannel.class, null, null, metrics), metrics, new Drain(),
                 config.upstream(), config.clientLimits(), TenantBulkhead.OFF);
     }
@@ -78,10 +78,10 @@ class ProxyHandlerTest {
     }
 
     @Test
-    void aMissingServiceHeaderIs400AndTheConnectionStaysOpen() {
+    void aMissingServiceHeaderWithoutAnAuthorityIs400AndTheConnectionStaysOpen() {
         EmbeddedChannel channel = channel();
-        HttpRequest request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/");
-        request.headers().set("x-tm-version", "v1");
+        HttpRequest request = new DefaultHttpRequest(HttpVersion.HTTP_1_0, HttpMethod.GET, "/");
+        request.headers().set("x-tm-version", "v1").set("connection", "keep-alive");
         channel.writeInbound(request, LastHttpContent.EMPTY_LAST_CONTENT);
         FullHttpResponse response = channel.readOutbound();
         try {
@@ -99,7 +99,7 @@ class ProxyHandlerTest {
     void anUnknownRouteIs404AfterTheLookupAndABodyIsNotReadFurther() {
         EmbeddedChannel channel = channel();
         HttpRequest request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/");
-        request.headers().set("x-tm-service", "nope").set("x-tm-version", "v1").set("content-length", "4");
+        request.headers().set("host", "app").set("x-tm-service", "nope").set("x-tm-version", "v1").set("content-length", "4");
         channel.writeInbound(request);
         channel.runPendingTasks();
         FullHttpResponse response = channel.readOutbound();

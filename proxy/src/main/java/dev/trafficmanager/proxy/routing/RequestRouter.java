@@ -1,0 +1,207 @@
+package dev.trafficmanager.proxy.routing;
+
+import dev.trafficmanager.proxy.ProxyConfig;
+import dev.trafficmanager.proxy.upstream.UpstreamTarget;
+import dev.trafficmanager.route.Names;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AsciiString;
+import java.util.List;
+
+/**
+ * Decides where a request goes, from its route headers, else its authority:
+ * <ol>
+ *   <li>the target and the Host header must be well formed (one Host, RFC 9112 section 3.2);</li>
+ *   <li>a tenant header naming a tenant this sidecar does not serve is refused (403), whatever
+ *       the destination;</li>
+ *   <li>a service header routes by the headers, as always;</li>
+ *   <li>else the authority (an absolute-form target's, or the Host header's) names the service when,
+ *       with its port ignored and a configured suffix stripped, it is one name without dots;</li>
+ *   <li>any other authority is an outside host: passed through (or tunnelled for CONNECT) under
+ *       the allow-any outbound policy, refused (403) under registry-only.</li>
+ * </ol>
+ * Thread-safe and immutable; the route-header path allocates nothing but the Host check's list.
+ */
+public final class RequestRouter {
+    private final RouteHeaders routeHeaders;
+    private final AsciiString tenantHeader;
+    private final AsciiString serviceHeader;
+    private final AsciiString envHeader;
+    private final AsciiString versionHeader;
+    private final String defaultTenant;
+    private final TenantPolicy tenants;
+    private final ProxyConfig.Outbound outbound;
+
+    public RequestRouter(ProxyConfig.RouteHeaderNames names, ProxyConfig.RouteDefaults defaults, TenantPolicy tenants,
+                         ProxyConfig.Outbound outbound) {
+        this.routeHeaders = new RouteHeaders(names, defaults);
+        this.tenantHeader = AsciiString.cached(names.tenant());
+        this.serviceHeader = AsciiString.cached(names.service());
+        this.envHeader = AsciiString.cached(names.env());
+        this.versionHeader = AsciiString.cached(names.version());
+        this.defaultTenant = defaults.tenant();
+        this.tenants = tenants;
+        this.outbound = outbound;
+    }
+
+    public RouteHeaders routeHeaders() {
+        return routeHeaders;
+    }
+
+    public TenantPolicy tenants() {
+        return tenants;
+    }
+
+    /** Fills {@code out} for {@code request}, which arrived on a connection to local port {@code localPort}. */
+    void decide(HttpRequest request, int localPort, Destination out) {
+        boolean connect = request.method().equals(HttpMethod.CONNECT);
+        RequestTarget target;
+        try {
+            target = RequestTarget.parse(request.uri(), connect);
+        } catch (RequestTarget.Invalid e) {
+            out.refuse(HttpResponseStatus.BAD_REQUEST, e.code, e.getMessage());
+            return;
+        }
+        HttpHeaders headers = request.headers();
+        String host = headers.get(HttpHeaderNames.HOST);
+        if (!hostHeaderValid(host, headers, target, request.protocolVersion(), out)) {
+            return;
+        }
+        String tenant = headers.get(tenantHeader);
+        if (tenant != null && !tenantAllowed(tenant, out)) {
+            return;
+        }
+        if (connect) {
+            connect(target.authority(), localPort, out);
+            return;
+        }
+        String service = headers.get(serviceHeader);
+        String forwardedHost = target.authority() != null ? target.authority().toString() : host;
+        if (service == null) {
+            Authority authority = target.authority() != null ? target.authority() : host != null ? Authority.parse(host) : null;
+            if (authority == null) {
+                out.refuse(HttpResponseStatus.BAD_REQUEST, "missing_route_header", "header " + serviceHeader
+                        + " is required when the request has no authority (no Host header) to name the service by");
+                return;
+            }
+            service = serviceName(authority);
+            if (service == null) {
+                outside(authority, target, tenant != null ? tenant : defaultTenant, localPort, out);
+                return;
+            }
+        }
+        RouteHeaders.Problem problem = routeHeaders.read(tenant, service, headers.get(envHeader),
+                headers.get(versionHeader), out.probe);
+        if (problem != null) {
+            out.refuse(HttpResponseStatus.BAD_REQUEST, problem.code(), problem.message());
+            return;
+        }
+        out.route(target.originForm(), forwardedHost);
+    }
+
+    /**
+     * The service an authority names, or null for an outside host: with its port ignored, a trailing
+     * dot and the first configured suffix it ends with stripped, one valid name without dots
+     * ({@code payments}, {@code payments:8080}, {@code payments.svc.cluster.local}); never an
+     * address or {@code localhost}.
+     */
+    String serviceName(Authority authority) {
+        if (authority.ipLiteral()) {
+            return null;
+        }
+        String name = authority.host();
+        if (name.endsWith(".")) {
+            name = name.substring(0, name.length() - 1);
+        }
+        for (String suffix : outbound.hostSuffixes()) {
+            if (name.length() > suffix.length() && name.endsWith(suffix)) {
+                name = name.substring(0, name.length() - suffix.length());
+                break;
+            }
+        }
+        return name.indexOf('.') < 0 && !name.equals("localhost") && Names.isValid(name) ? name : null;
+    }
+
+    private boolean hostHeaderValid(String host, HttpHeaders headers, RequestTarget target, HttpVersion version,
+                                    Destination out) {
+        if (host == null) {
+            if (target.authority() == null && version.equals(HttpVersion.HTTP_1_1)) {
+                out.refuse(HttpResponseStatus.BAD_REQUEST, "invalid_host",
+                        "no Host header (expected: one in every HTTP/1.1 request, RFC 9112 section 3.2)");
+                return false;
+            }
+            return true;
+        }
+        List<String> hosts = headers.getAll(HttpHeaderNames.HOST);
+        if (hosts.size() > 1) {
+            out.refuse(HttpResponseStatus.BAD_REQUEST, "invalid_host",
+                    hosts.size() + " Host headers (expected: one, RFC 9112 section 3.2)");
+            return false;
+        }
+        String problem = Authority.problem(host, false);
+        if (problem != null) {
+            out.refuse(HttpResponseStatus.BAD_REQUEST, "invalid_host", "Host " + JsonText.quote(RequestTarget.shorten(host))
+                    + ": " + problem + (problem.startsWith("not ") ? "" : " (expected: " + Authority.EXPECTED + ")"));
+            return false;
+        }
+        return true;
+    }
+
+    private boolean tenantAllowed(String tenant, Destination out) {
+        if (!Names.isValid(tenant)) {
+            RouteHeaders.Problem problem = routeHeaders.invalidTenant(tenant);
+            out.refuse(HttpResponseStatus.BAD_REQUEST, problem.code(), problem.message());
+            return false;
+        }
+        if (!tenants.allows(tenant)) {
+            out.refuse(HttpResponseStatus.FORBIDDEN, "tenant_forbidden", "tenant " + tenant
+                    + " is not served by this sidecar: it serves " + tenants.describe());
+            return false;
+        }
+        return true;
+    }
+
+    private void connect(Authority authority, int localPort, Destination out) {
+        String service = serviceName(authority);
+        if (service != null) {
+            out.refuse(HttpResponseStatus.BAD_REQUEST, "connect_to_route", "CONNECT " + authority + ": " + service
+                    + " is a route name; call it over plain http (http://" + service + "/...) and the sidecar "
+                    + "originates TLS itself when the route's URL is https");
+            return;
+        }
+        if (refusedOutside(authority, localPort, out)) {
+            return;
+        }
+        out.tunnel(UpstreamTarget.outside(false, authority.host(), authority.port()));
+    }
+
+    /** An outside host passed through; {@code tenant} (may be null) holds the bulkhead slot. */
+    private void outside(Authority authority, RequestTarget target, String tenant, int localPort, Destination out) {
+        if (refusedOutside(authority, localPort, out)) {
+            return;
+        }
+        boolean https = target.https();
+        out.passThrough(target.originForm(), authority.toString(),
+                UpstreamTarget.outside(https, authority.host(), authority.portOr(https ? 443 : 80)), tenant);
+    }
+
+    /** Refuses an outside host under registry-only, and this sidecar itself (a loop). */
+    private boolean refusedOutside(Authority authority, int localPort, Destination out) {
+        if (authority.local() && authority.portOr(80) == localPort) {
+            out.refuse(HttpResponseStatus.BAD_REQUEST, "missing_route_header", "header " + serviceHeader
+                    + " is required: the request's authority " + authority + " is this sidecar, not a service name");
+            return true;
+        }
+        if (!outbound.passThrough()) {
+            out.refuse(HttpResponseStatus.FORBIDDEN, "outbound_forbidden", authority + " is not a route of this "
+                    + "sidecar (a route is one name, after TM_HOST_SUFFIXES are stripped), and TM_OUTBOUND_POLICY="
+                    + "registry-only refuses outside hosts");
+            return true;
+        }
+        return false;
+    }
+}

@@ -1,0 +1,129 @@
+package dev.trafficmanager.proxy.routing;
+
+import dev.trafficmanager.proxy.upstream.UpstreamTarget;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A CONNECT tunnel to an outside host (what clients with {@code HTTPS_PROXY} ask for). Once the TCP
+ * connection to the host is up, the client gets {@code 200 Connection Established}, the client
+ * connection's HTTP codec and proxy handler leave its pipeline, and bytes are relayed both ways as
+ * they are, each side reading again only once its last write went out. The tunnel closes when
+ * either side closes, or when no byte has passed either way for the client idle timeout. While
+ * open it counts as a request in flight, so a drain waits for it (up to the drain timeout).
+ * Runs on the client connection's event loop; the upstream connection is opened on the same one.
+ */
+final class Tunnel {
+    private static final Logger log = LoggerFactory.getLogger(Tunnel.class);
+    private static final byte[] ESTABLISHED = "HTTP/1.1 200 Connection Established\r\n\r\n"
+            .getBytes(StandardCharsets.US_ASCII);
+
+    private final ProxyHandler connection;
+    private final ChannelHandlerContext ctx;
+    private final ProxyServices services;
+    private final UpstreamTarget target;
+
+    Tunnel(ProxyHandler connection, ChannelHandlerContext ctx, ProxyServices services, UpstreamTarget target) {
+        this.connection = connection;
+        this.ctx = ctx;
+        this.services = services;
+        this.target = target;
+    }
+
+    void open() {
+        services.drain().started();
+        Channel client = ctx.channel();
+        services.pools().connectRaw(client.eventLoop(), target, new Relay(client)).addListener((ChannelFuture f) -> {
+            if (!f.isSuccess()) {
+                services.drain().ended();
+                String cause = f.cause().getMessage() == null ? f.cause().getClass().getSimpleName() : f.cause().getMessage();
+                connection.tunnelFailed(HttpResponseStatus.BAD_GATEWAY, "upstream_unreachable",
+                        "cannot connect to " + target.host() + ":" + target.port() + ": " + cause);
+            } else if (!client.isActive()) {
+                services.drain().ended();
+                f.channel().close();
+            } else {
+                established(client, f.channel());
+            }
+        });
+    }
+
+    private void established(Channel client, Channel upstream) {
+        services.metrics().passThrough("connect");
+        client.closeFuture().addListener(f -> services.drain().ended());
+        connection.handOver();
+        ChannelPipeline pipeline = client.pipeline();
+        pipeline.addLast(ProxyInitializer.TUNNEL_IDLE,
+                new IdleStateHandler(0, 0, services.clientIdleTimeoutNanos(), TimeUnit.NANOSECONDS));
+        pipeline.addLast(ProxyInitializer.TUNNEL, new Relay(upstream));
+        pipeline.remove(ProxyInitializer.PROXY);
+        pipeline.remove(ProxyInitializer.HTTP); // what it read past the CONNECT goes on to the relay
+        client.writeAndFlush(Unpooled.wrappedBuffer(ESTABLISHED));
+        client.read();
+        upstream.read();
+    }
+
+    /**
+     * Writes what its channel reads to {@code peer} and reads again once that write went out;
+     * closes the peer (after what is queued for it) when its own channel closes. Per channel.
+     */
+    static final class Relay extends ChannelInboundHandlerAdapter {
+        private final Channel peer;
+
+        Relay(Channel peer) {
+            this.peer = peer;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            // A write to a closed peer fails and releases msg.
+            peer.writeAndFlush(msg).addListener(f -> {
+                if (f.isSuccess()) {
+                    ctx.read();
+                } else {
+                    ctx.close();
+                }
+            });
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            if (peer.isActive()) {
+                peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            }
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+            if (event instanceof IdleStateEvent) {
+                log.debug("tunnel {} idle: closing", ctx.channel());
+                ctx.close();
+            } else {
+                ctx.fireUserEventTriggered(event);
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (cause instanceof IOException) {
+                log.debug("tunnel {} failed: {}", ctx.channel(), cause.toString());
+            } else {
+                log.warn("tunnel {} failed", ctx.channel(), cause);
+            }
+            ctx.close();
+        }
+    }
+}
