@@ -1,5 +1,8 @@
 package dev.trafficmanager.proxy;
 
+import static dev.trafficmanager.proxy.RawHttp.readLine;
+import static dev.trafficmanager.proxy.RawHttp.readResponse;
+import static dev.trafficmanager.proxy.RawHttp.send;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.trafficmanager.testing.LocalStack;
@@ -62,52 +65,7 @@ class ProxyHttpTest {
     }
 
     private static Socket connect() throws IOException {
-        Socket socket = new Socket("127.0.0.1", sidecar.port());
-        socket.setSoTimeout(10_000);
-        return socket;
-    }
-
-    private static void send(Socket socket, String text) throws IOException {
-        socket.getOutputStream().write(text.getBytes(StandardCharsets.ISO_8859_1));
-        socket.getOutputStream().flush();
-    }
-
-    /** Reads one response: its head, then a Content-Length or chunked body (none for bodyless). */
-    private static String readResponse(InputStream in, boolean bodyless) throws IOException {
-        String head = ScriptedUpstream.readHead(in);
-        assertThat(head).as("a response").isNotNull();
-        StringBuilder out = new StringBuilder(head);
-        if (bodyless) {
-            return out.toString();
-        }
-        String lower = head.toLowerCase();
-        int cl = lower.indexOf("content-length:");
-        if (cl >= 0) {
-            int length = Integer.parseInt(lower.substring(cl + 15, lower.indexOf("\r\n", cl)).trim());
-            out.append(new String(in.readNBytes(length), StandardCharsets.ISO_8859_1));
-        } else if (lower.contains("transfer-encoding: chunked")) {
-            while (true) {
-                String size = readLine(in);
-                int n = Integer.parseInt(size.trim(), 16);
-                if (n == 0) {
-                    readLine(in);
-                    break;
-                }
-                out.append(new String(in.readNBytes(n), StandardCharsets.ISO_8859_1));
-                readLine(in);
-            }
-        }
-        return out.toString();
-    }
-
-    private static String readLine(InputStream in) throws IOException {
-        ByteArrayOutputStream line = new ByteArrayOutputStream();
-        for (int b; (b = in.read()) >= 0 && b != '\n'; ) {
-            if (b != '\r') {
-                line.write(b);
-            }
-        }
-        return line.toString(StandardCharsets.ISO_8859_1);
+        return RawHttp.connect(sidecar);
     }
 
     private static String sha256(String text) throws Exception {

@@ -58,6 +58,16 @@ final class SidecarHarness implements AutoCloseable {
     }
 
     /**
+     * The settings of a sidecar as a transparent proxy: requests name only the service (by route
+     * header or authority); tenant, env and version v1 are the defaults.
+     */
+    Map<String, String> transparentSidecarEnv(Path l1File) {
+        Map<String, String> env = sidecarEnv(l1File);
+        env.put("TM_DEFAULT_VERSION", "v1");
+        return env;
+    }
+
+    /**
      * A sidecar that reads no events (its topic has none), with an L1 of its own: a route written
      * through the control API is in none of its tiers until it looks it up (Redis does not have it
      * either: events only delete Redis keys).
@@ -100,7 +110,11 @@ final class SidecarHarness implements AutoCloseable {
      * has it from Kafka, without sending it a request; returns the service.
      */
     String newRoute(Sidecar sidecar, String url) {
-        String service = "svc-" + UUID.randomUUID().toString().substring(0, 8);
+        return newRoute(sidecar, "svc-" + UUID.randomUUID().toString().substring(0, 8), url);
+    }
+
+    /** The same for a service named {@code service}. */
+    String newRoute(Sidecar sidecar, String service, String url) {
         put(service, "v1", url);
         Poll.until(Duration.ofSeconds(5), "route " + service + " known to the sidecar",
                 () -> sidecar.resolver().entry(key(service)) != null);

@@ -1,13 +1,10 @@
 package dev.trafficmanager.testing;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
@@ -106,37 +103,6 @@ public final class LocalStack implements BeforeAllCallback {
         command.add("bash");
         command.add(root.resolve("dev/stack.sh").toString());
         command.addAll(List.of(args));
-        try {
-            // Output goes to a file, not a pipe: reading a pipe would block past the timeout.
-            Path output = Files.createTempFile("tm-stack-", ".log");
-            String text;
-            boolean finished;
-            Process process;
-            try {
-                process = new ProcessBuilder(command).directory(root.toFile()).redirectErrorStream(true)
-                        .redirectOutput(output.toFile()).start();
-                finished = process.waitFor(COMMAND_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-                if (!finished) {
-                    process.destroyForcibly();
-                }
-                text = Files.readString(output, StandardCharsets.UTF_8);
-            } finally {
-                Files.deleteIfExists(output);
-            }
-            if (!finished) {
-                throw new IllegalStateException(String.join(" ", command) + " did not finish in " + COMMAND_TIMEOUT
-                        + ":\n" + text);
-            }
-            if (process.exitValue() != 0) {
-                throw new IllegalStateException(String.join(" ", command) + " exited " + process.exitValue()
-                        + ":\n" + text);
-            }
-            return text;
-        } catch (IOException e) {
-            throw new IllegalStateException("could not run " + command, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while running " + command, e);
-        }
+        return Command.check(command, java.util.Map.of(), root, COMMAND_TIMEOUT);
     }
 }
