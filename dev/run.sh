@@ -31,8 +31,10 @@ build_jars
 stack_up
 export TM_API_PORT="$API_PORT" TM_PROXY_PORT="$PROXY_PORT" TM_PROXY_ADMIN_PORT="$ADMIN_PORT"
 # The sidecar of a pod of the demo tenant's "prod" environment: requests name only the service
-# and version. Its L1 file lives under .tm/, so a restart of make run routes at once.
-export TM_TENANT="${TM_TENANT:-demo}" TM_ENV="${TM_ENV:-prod}" TM_L1_FILE="${TM_L1_FILE:-$TM_HOME/sidecar/routes.l1}"
+# (by its name as the host, or a header), and v1 unless they ask for another version. Its L1 file
+# lives under .tm/, so a restart of make run routes at once.
+export TM_TENANT="${TM_TENANT:-demo}" TM_ENV="${TM_ENV:-prod}" TM_DEFAULT_VERSION="${TM_DEFAULT_VERSION:-v1}"
+export TM_L1_FILE="${TM_L1_FILE:-$TM_HOME/sidecar/routes.l1}"
 
 upstream_jar="$(jar_of test-support)"
 start_java demo-v1 -cp "$upstream_jar" dev.trafficmanager.testing.TestUpstream "${DEMO_PORTS[0]}" hello-v1
@@ -62,26 +64,32 @@ cat <<MSG
 
 Traffic Manager is running.
   control API   $API        (log: .tm/log/control-api.log)
-  sidecar       $PROXY      (log: .tm/log/proxy.log; tenant demo, env prod by default)
+  sidecar       $PROXY      (log: .tm/log/proxy.log; tenant demo, env prod, version v1 by default)
   sidecar admin $ADMIN      (/healthz /readyz /metrics /admin/routes /admin/resolve)
   upstreams     hello-v1 http://127.0.0.1:${DEMO_PORTS[0]}   hello-v2 http://127.0.0.1:${DEMO_PORTS[1]}
   admin token   $TM_ADMIN_TOKEN   (also in .tm/admin-token); demo tenant token in .tm/demo-token
 
 Try, in another terminal at the repository root:
   export TOKEN=\$(cat .tm/demo-token)
-  # routing by header: the same request, two versions, two upstreams
+  # the sidecar as the application's HTTP proxy: call the service by name, no route headers
+  curl -s -x $PROXY http://hello/greet?name=ada                                   # hello-v1 GET /hello-v1/greet?name=ada
+  http_proxy=$PROXY curl -s http://hello.svc.cluster.local/greet                 # the same, suffix stripped
+  curl -s -x $PROXY http://hello/greet -H 'x-tm-version: v2'                      # hello-v2 GET /hello-v2/greet
+  # or plain requests with route headers: the same request, two versions, two upstreams
   curl -s $PROXY/greet?name=ada -H 'x-tm-service: hello' -H 'x-tm-version: v1'    # hello-v1 GET /hello-v1/greet?name=ada
   curl -s $PROXY/greet?name=ada -H 'x-tm-service: hello' -H 'x-tm-version: v2'    # hello-v2 GET /hello-v2/greet?name=ada
+  # the sidecar serves its own tenant only
+  curl -s -x $PROXY http://hello/greet -H 'x-tm-tenant: team-b'                   # 403 {"error":"tenant_forbidden",...}
   # a route change reaches the sidecar through Kafka in well under a second
   curl -s -X PUT $API/v1/routes/demo/hello/prod/v1 -H "Authorization: Bearer \$TOKEN" \\
        -d '{"url":"http://127.0.0.1:${DEMO_PORTS[1]}/moved"}'
-  curl -s $PROXY/greet -H 'x-tm-service: hello' -H 'x-tm-version: v1'             # hello-v2 GET /moved/greet
+  curl -s -x $PROXY http://hello/greet                                            # hello-v2 GET /moved/greet
   # deactivation: 404 route_not_found at once; activate brings it back
   curl -s -X POST $API/v1/routes/demo/hello/prod/v2/deactivate -H "Authorization: Bearer \$TOKEN"
-  curl -s $PROXY/ -H 'x-tm-service: hello' -H 'x-tm-version: v2'                  # {"error":"route_not_found",...}
+  curl -s -x $PROXY http://hello/ -H 'x-tm-version: v2'                           # {"error":"route_not_found",...}
   curl -s -X POST $API/v1/routes/demo/hello/prod/v2/activate -H "Authorization: Bearer \$TOKEN"
   # what the sidecar knows, and from which tier
-  curl -s "$ADMIN/admin/resolve?service=hello&version=v1"
+  curl -s "$ADMIN/admin/resolve?service=hello"
   curl -s $ADMIN/metrics | grep -E '^tm_(proxy_requests|route_lookups|kafka_lag)'
   bash dev/events.sh                                                                 # the events on tm.route-events
 

@@ -12,6 +12,7 @@
 #   dev/stack.sh status            one line per service; always exits 0
 #   dev/stack.sh env               `export` lines with the connection settings
 #   dev/stack.sh tools             install what the build needs (JDK 17, Maven, curl) if missing
+#   dev/stack.sh testtools         install what make test needs besides (iptables, iproute2, python3) if missing
 #   dev/stack.sh loadtools         install what make loadtest needs (wrk, nginx, HAProxy, gnuplot) if missing
 #   dev/stack.sh clean             down everything and delete $TM_HOME (all data)
 #
@@ -228,6 +229,17 @@ ensure_build_tools() {
   local pkgs=()
   command -v javac >/dev/null || pkgs+=(openjdk-17-jdk-headless)
   command -v mvn >/dev/null || pkgs+=(maven)
+  command -v curl >/dev/null || pkgs+=(curl)
+  ((${#pkgs[@]} == 0)) || apt_install "${pkgs[@]}"
+}
+
+# What make test needs besides the build: iptables and iproute2 (the interception test's network
+# namespaces), python3 and curl (clients that are not ours).
+ensure_test_tools() {
+  local pkgs=()
+  command -v iptables >/dev/null || [[ -x /usr/sbin/iptables ]] || pkgs+=(iptables)
+  command -v ip >/dev/null || [[ -x /usr/sbin/ip ]] || pkgs+=(iproute2)
+  command -v python3 >/dev/null || pkgs+=(python3)
   command -v curl >/dev/null || pkgs+=(curl)
   ((${#pkgs[@]} == 0)) || apt_install "${pkgs[@]}"
 }
@@ -712,6 +724,7 @@ main() {
     status)        cmd_status || true; exit 0 ;;
     env)           cmd_env ;;
     tools)         mkdir -p "$LOG_DIR"; ensure_build_tools ;;
+    testtools)     mkdir -p "$LOG_DIR"; ensure_test_tools ;;
     loadtools)     mkdir -p "$LOG_DIR"; ensure_load_tools ;;
     clean)         cmd_clean ;;
     -h|--help|help) usage 0 ;;

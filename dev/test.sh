@@ -5,6 +5,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 ensure_tools
+bash "$ROOT/dev/stack.sh" testtools
 before="$(services_up)"
 trap 'log "stopping the services this run started"; stop_services_not_in "$before"' EXIT
 bash "$ROOT/dev/stack.sh" up

@@ -59,7 +59,12 @@ public final class TestUpstream implements AutoCloseable {
     }
 
     public static TestUpstream start(String name, int port) throws IOException {
-        return new TestUpstream(name, HttpServer.create(new InetSocketAddress("127.0.0.1", port), 128), "http");
+        return start(name, "127.0.0.1", port);
+    }
+
+    /** On {@code address}: loopback, or another address in a test's own network namespace. */
+    public static TestUpstream start(String name, String address, int port) throws IOException {
+        return new TestUpstream(name, HttpServer.create(new InetSocketAddress(address, port), 128), "http");
     }
 
     /** An https upstream on a free port, serving the key and certificate in {@code tls}. */
@@ -175,9 +180,10 @@ public final class TestUpstream implements AutoCloseable {
         }
     }
 
-    /** {@code PORT NAME}: runs until killed. */
+    /** {@code PORT [NAME [ADDRESS]]}: runs until killed. */
     public static void main(String[] args) throws IOException {
-        TestUpstream upstream = start(args.length > 1 ? args[1] : "demo", Integer.parseInt(args[0]));
-        System.out.println("upstream " + upstream.name + " on http://127.0.0.1:" + upstream.port());
+        String address = args.length > 2 ? args[2] : "127.0.0.1";
+        TestUpstream upstream = start(args.length > 1 ? args[1] : "demo", address, Integer.parseInt(args[0]));
+        System.out.println("upstream " + upstream.name + " on http://" + address + ":" + upstream.port());
     }
 }

@@ -1,7 +1,6 @@
 package dev.trafficmanager.proxy.routing;
 
 import dev.trafficmanager.proxy.Deadline;
-import dev.trafficmanager.proxy.ProxyConfig;
 import dev.trafficmanager.proxy.lookup.RouteEntry;
 import dev.trafficmanager.proxy.lookup.RouteKeyProbe;
 import io.netty.channel.ChannelFuture;
@@ -14,7 +13,6 @@ import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpLineException;
@@ -154,16 +152,15 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
             refuseMalformed(decoded.cause());
             return;
         }
-        services.router().decide(request, localPort, destination);
+        if (!RequestLimits.refused(request, services.client(), destination)) {
+            services.router().decide(request, localPort, destination);
+        }
         if (destination.kind() == Destination.Kind.TUNNEL) {
             tunnel = new Tunnel(this, ctx, services, destination.outside());
             tunnel.open();
             return;
         }
         exchange = new Exchange(this, ctx, services, request, destination.originForm(), destination.forwardedHost());
-        if (refusedByLimits(request)) {
-            return;
-        }
         switch (destination.kind()) {
             case ROUTE -> route(destination.probe);
             case PASSTHROUGH -> {
@@ -174,31 +171,6 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
             }
             default -> exchange.fail(destination.status(), destination.code(), destination.message());
         }
-    }
-
-    /** Answers requests over this connection's limits; true if it did. */
-    private boolean refusedByLimits(HttpRequest request) {
-        ProxyConfig.ClientLimits limits = services.client();
-        if (request.headers().size() > limits.maxHeaders()) {
-            exchange.fail(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "headers_too_large", request.headers().size()
-                    + " header fields (expected: at most " + limits.maxHeaders() + ", TM_PROXY_MAX_HEADERS)");
-            return true;
-        }
-        long contentLength = HttpUtil.getContentLength(request, 0L);
-        if (limits.bodyTooLarge(contentLength)) {
-            exchange.fail(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "body_too_large", "Content-Length "
-                    + contentLength + " (expected: at most " + limits.maxBodyBytes() + ", TM_PROXY_MAX_BODY_BYTES)");
-            return true;
-        }
-        String transferEncoding = Forwarding.unsupportedTransferEncoding(request.headers());
-        if (transferEncoding != null) {
-            // Only chunked is understood (RFC 9112 6.1: 501); forwarding gzip, chunked re-framed would
-            // hand the upstream a body it cannot read. The body is not read: the connection closes.
-            exchange.fail(HttpResponseStatus.NOT_IMPLEMENTED, "unsupported_transfer_encoding",
-                    "Transfer-Encoding " + JsonText.quote(transferEncoding) + " (expected: chunked alone)");
-            return true;
-        }
-        return false;
     }
 
     /** Takes a slot of the tenant's in the bulkhead (if it is on); false when it answered 503. */
