@@ -8,6 +8,8 @@
 #   X_REV   a git revision to build the sidecar from, in a temporary worktree (default: this checkout)
 #   X_JVM   JVM flags                              (default: dev/lib.sh's SIDECAR_JVM_FLAGS)
 #   X_ENV   extra sidecar environment, "NAME=value NAME=value"
+#   X_HEADERS the requests' headers, ';'-separated (default "x-tm-service: hello;x-tm-version: v1";
+#           "Host: hello" with X_ENV=TM_DEFAULT_VERSION=v1 routes by the authority instead)
 # TM_BENCH_ROUNDS (5), TM_BENCH_SECONDS (10), TM_BENCH_CONNECTIONS (16).
 #
 #   A_NAME=g1-before A_REV=8b402da A_JVM="-Xmx64m" B_NAME=after bash loadtest/sidecar-ab.sh
@@ -21,7 +23,6 @@ UPSTREAM_PORT=18120 API_PORT=18121
 declare -A PORT=([A]=18122 [B]=18124) ADMIN=([A]=18123 [B]=18125)
 NAME_A="${A_NAME:-a}" NAME_B="${B_NAME:-b}"
 WORK="$TM_HOME/sidecar-ab"
-HEADERS=(-H 'x-tm-service: hello' -H 'x-tm-version: v1')
 
 before="$(services_up)"
 cleanup() {
@@ -83,10 +84,12 @@ start_variant B "$JAR_B" "${B_JVM:-${SIDECAR_JVM_FLAGS[*]}}" "${B_ENV:-}"
 
 TICKS="$(getconf CLK_TCK)"
 measure() { # A|B -> "req/s cpu-us-per-request"
-  local pid t0 t1 out
+  local pid t0 t1 out spec="${1}_HEADERS" parts=() headers=() part
+  IFS=';' read -r -a parts <<<"${!spec:-x-tm-service: hello;x-tm-version: v1}"
+  for part in "${parts[@]}"; do headers+=(-H "$part"); done
   pid="$(cat "$TM_HOME/run/ab-$1.pid")"
   t0="$(cpu_ticks "$pid")"
-  out="$(wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" "${HEADERS[@]}" "http://127.0.0.1:${PORT[$1]}/")"
+  out="$(wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" "${headers[@]}" "http://127.0.0.1:${PORT[$1]}/")"
   t1="$(cpu_ticks "$pid")"
   awk -v t="$((t1 - t0))" -v hz="$TICKS" '/requests in/ {n = $1} /Requests\/sec/ {r = $2}
     END {printf "%.0f %.1f\n", r, t / hz / n * 1e6}' <<<"$out"

@@ -63,6 +63,7 @@ final class Tunnel {
 
     private void established(Channel client, Channel upstream) {
         services.metrics().passThrough("connect");
+        services.metrics().response(200);
         client.closeFuture().addListener(f -> services.drain().ended());
         connection.handOver();
         ChannelPipeline pipeline = client.pipeline();
