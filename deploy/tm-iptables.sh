@@ -21,8 +21,11 @@
 #   --exclude-cidrs LIST   destinations never redirected (the API server, a node-local cache, ...)
 #   --dry-run              print the iptables commands instead of running them
 # IPTABLES names the iptables command (default iptables; iptables-legacy on old nodes).
-# install is idempotent: it removes the rules it made before adding them again.
+# install is idempotent: it removes the rules it made before adding them again. The application must
+# run under another uid than the sidecar: the sidecar's uid is exempt, so an application sharing it
+# is never intercepted. DNS over TCP (port 53) is never redirected.
 set -euo pipefail
+set -f # no globbing: "--ports *" and the lists are data, not file patterns
 
 IPTABLES="${IPTABLES:-iptables}"
 CHAIN=TM_OUTPUT
@@ -76,6 +79,9 @@ parse() {
     shift
   done
   [[ $PROXY_UID =~ ^[0-9]+$ ]] || die "--proxy-uid: '$PROXY_UID' (expected: the sidecar's numeric uid)"
+  if [[ $PROXY_UID == 0 ]]; then
+    echo "tm-iptables: warning: --proxy-uid 0 exempts everything that runs as root; run the application as another user" >&2
+  fi
   check_port "$PROXY_PORT" --proxy-port
   check_port "$ADMIN_PORT" --admin-port
   local p c
@@ -117,6 +123,7 @@ install() {
   ipt -A "$CHAIN" -d 127.0.0.0/8 -p tcp -m multiport --dports "$PROXY_PORT,$ADMIN_PORT" -j RETURN
   ipt -A "$CHAIN" -o lo -j RETURN
   ipt -A "$CHAIN" -d 127.0.0.0/8 -j RETURN
+  ipt -A "$CHAIN" -p tcp --dport 53 -j RETURN
   local c p
   for c in $(items "$EXCLUDE_CIDRS"); do ipt -A "$CHAIN" -d "$c" -j RETURN; done
   for p in $(items "$EXCLUDE_PORTS"); do ipt -A "$CHAIN" -p tcp --dport "$p" -j RETURN; done

@@ -12,6 +12,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Every setting of the sidecar, read once at start from environment variables and validated. The
@@ -88,10 +90,17 @@ public record ProxyConfig(String bind, int port, String adminBind, int adminPort
      * @param passThrough  TM_OUTBOUND_POLICY, default allow-any (true): an authority that is no
      *                     route name is passed through as a forward proxy would; registry-only
      *                     (false) refuses it with 403 outbound_forbidden
+     * @param connectPorts TM_CONNECT_PORTS, default 443: the ports a CONNECT may tunnel to (RFC 9110
+     *                     section 9.3.6); empty for every port ({@code *})
      */
-    public record Outbound(List<String> hostSuffixes, boolean passThrough) {
+    public record Outbound(List<String> hostSuffixes, boolean passThrough, Set<Integer> connectPorts) {
         public Outbound {
             hostSuffixes = List.copyOf(hostSuffixes);
+            connectPorts = Set.copyOf(connectPorts);
+        }
+
+        public boolean connectAllowed(int port) {
+            return connectPorts.isEmpty() || connectPorts.contains(port);
         }
     }
 
@@ -166,7 +175,8 @@ public record ProxyConfig(String bind, int port, String adminBind, int adminPort
                 breaker);
         TenantPolicy tenants = TenantPolicy.of(defaults.tenant(), s.string("TM_ALLOWED_TENANTS", null));
         Outbound outbound = new Outbound(hostSuffixes(s.string("TM_HOST_SUFFIXES", ".svc.cluster.local,.svc")),
-                outboundPolicy(s.string("TM_OUTBOUND_POLICY", "allow-any")));
+                outboundPolicy(s.string("TM_OUTBOUND_POLICY", "allow-any")),
+                connectPorts(s.string("TM_CONNECT_PORTS", "443")));
         return new ProxyConfig(
                 s.string("TM_PROXY_BIND", "127.0.0.1"),
                 s.integer("TM_PROXY_PORT", 15001, 0, 65535),
@@ -226,6 +236,23 @@ public record ProxyConfig(String bind, int port, String adminBind, int adminPort
         }
         suffixes.sort(Comparator.comparingInt(String::length).reversed());
         return suffixes;
+    }
+
+    /** Ports separated by commas; {@code *} (every port) as the empty set. */
+    private static Set<Integer> connectPorts(String value) {
+        Set<Integer> ports = new TreeSet<>();
+        if (value.equals("*")) {
+            return ports;
+        }
+        for (String part : value.split(",")) {
+            String port = part.trim();
+            if (!port.matches("[0-9]{1,5}") || Integer.parseInt(port) < 1 || Integer.parseInt(port) > 65535) {
+                throw new IllegalArgumentException("TM_CONNECT_PORTS: \"" + value + "\" (expected: * or ports from 1 to "
+                        + "65535 separated by commas; \"" + port + "\" is not one)");
+            }
+            ports.add(Integer.parseInt(port));
+        }
+        return ports;
     }
 
     private static boolean outboundPolicy(String value) {

@@ -70,16 +70,21 @@ final class NetworkNamespace implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         for (Process process : processes) {
             process.destroy();
         }
-        for (Process process : processes) {
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        try {
+            for (Process process : processes) {
+                if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                    process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+                }
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            Command.run(List.of("ip", "netns", "del", name), Map.of(), tmp(), COMMAND_TIMEOUT);
         }
-        Command.run(List.of("ip", "netns", "del", name), Map.of(), tmp(), COMMAND_TIMEOUT);
     }
 
     private static Path tmp() {

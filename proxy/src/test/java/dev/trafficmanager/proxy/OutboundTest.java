@@ -40,7 +40,9 @@ class OutboundTest {
         harness = SidecarHarness.start();
         route = TestUpstream.start("route");
         outside = TestUpstream.start("outside");
-        sidecar = SidecarHarness.startReady(harness.transparentSidecarEnv(dir.resolve("routes.l1")));
+        Map<String, String> env = harness.transparentSidecarEnv(dir.resolve("routes.l1"));
+        env.put("TM_CONNECT_PORTS", "*"); // the test servers listen on ports of the kernel's choosing
+        sidecar = SidecarHarness.startReady(env);
         harness.newRoute(sidecar, "hello", route.url("/hello"));
     }
 
@@ -61,6 +63,7 @@ class OutboundTest {
 
     @Test
     void anOutsideHostIsPassedThroughAsAForwardProxyWould() throws Exception {
+        double before = sidecar.metrics().passThroughs("http");
         for (String host : new String[] {"localhost", "127.0.0.1"}) {
             String authority = host + ":" + outside.port();
             HttpResponse<String> response = viaProxy(sidecar, "http://" + authority + "/out?q=1");
@@ -69,7 +72,8 @@ class OutboundTest {
             assertThat(response.headers().firstValue("x-seen-host")).hasValue(authority);
             assertThat(response.headers().firstValue("x-seen-forwarded-for")).hasValue("127.0.0.1");
         }
-        assertThat(sidecar.metrics().scrape()).contains("tm_proxy_passthrough_total{kind=\"http\"} 2.0");
+        assertThat(sidecar.metrics().passThroughs("http") - before).isEqualTo(2);
+        assertThat(sidecar.metrics().scrape()).contains("tm_proxy_passthrough_total{kind=\"http\"}");
     }
 
     @Test
@@ -107,6 +111,15 @@ class OutboundTest {
         }
         String refused = RawHttp.exchange(sidecar, "CONNECT 127.0.0.1:" + closedPort + " HTTP/1.1\r\nHost: x\r\n\r\n");
         assertThat(refused).startsWith("HTTP/1.1 502").contains("\"error\":\"upstream_unreachable\"");
+    }
+
+    @Test
+    void aRequestComingRoundInALoopIs508() throws Exception {
+        harness.newRoute(sidecar, "self", "http://127.0.0.1:" + sidecar.port() + "/"); // a route to the sidecar itself
+        String response = RawHttp.exchange(sidecar, "GET /x HTTP/1.1\r\nHost: self\r\nConnection: close\r\n\r\n");
+        assertThat(response).startsWith("HTTP/1.1 508").contains("\"error\":\"loop_detected\"");
+        HttpResponse<String> outsideResponse = viaProxy(sidecar, "http://127.0.0.1:" + outside.port() + "/via");
+        assertThat(outsideResponse.headers().firstValue("x-seen-via").orElseThrow()).matches("1\\.1 tm-[0-9a-f]{8}");
     }
 
     @Test

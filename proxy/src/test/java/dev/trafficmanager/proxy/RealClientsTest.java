@@ -39,7 +39,9 @@ class RealClientsTest {
     static void start() throws Exception {
         harness = SidecarHarness.start();
         upstream = TestUpstream.start("hello-v1");
-        sidecar = SidecarHarness.startReady(harness.transparentSidecarEnv(dir.resolve("routes.l1")));
+        Map<String, String> env = harness.transparentSidecarEnv(dir.resolve("routes.l1"));
+        env.put("TM_CONNECT_PORTS", "*"); // the https test server listens on a port of the kernel's choosing
+        sidecar = SidecarHarness.startReady(env);
         harness.newRoute(sidecar, "hello", upstream.url("/hello-v1"));
         proxy = "http://127.0.0.1:" + sidecar.port();
     }

@@ -102,6 +102,7 @@ public final class TestUpstream implements AutoCloseable {
             exchange.getResponseHeaders().set("x-seen-host", String.valueOf(exchange.getRequestHeaders().getFirst("Host")));
             exchange.getResponseHeaders().set("x-seen-forwarded-for", String.valueOf(exchange.getRequestHeaders().getFirst("X-Forwarded-For")));
             exchange.getResponseHeaders().set("x-seen-connection", String.valueOf(exchange.getRequestHeaders().getFirst("Connection")));
+            exchange.getResponseHeaders().set("x-seen-via", String.valueOf(exchange.getRequestHeaders().getFirst("Via")));
             if (path.contains("/slow")) {
                 sleep(queryLong(uri, "ms", 1000));
                 reply(exchange, 200, "slow " + name + "\n");

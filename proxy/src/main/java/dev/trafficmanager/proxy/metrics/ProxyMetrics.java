@@ -113,7 +113,14 @@ public final class ProxyMetrics {
     }
 
     public double errors(String code) {
-        Counter counter = errors.get(code);
+        return count(errors.get(code));
+    }
+
+    public double passThroughs(String kind) {
+        return count(passThroughs.get(kind));
+    }
+
+    private static double count(Counter counter) {
         return counter == null ? 0 : counter.count();
     }
 

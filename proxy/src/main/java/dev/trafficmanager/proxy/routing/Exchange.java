@@ -140,7 +140,8 @@ final class Exchange implements ResponseListener {
             return;
         }
         target = upstream;
-        Forwarding.prepareRequest(request, originForm, target, connection.clientIp(), forwardedHost);
+        Forwarding.prepareRequest(request, originForm, target, connection.clientIp(), forwardedHost,
+                services.router().via(request.protocolVersion()));
         pool = services.pools().pool(ctx.channel().eventLoop(), target);
         useUpstream();
     }

@@ -35,12 +35,13 @@ final class Forwarding {
     /**
      * Rewrites {@code request} in place for {@code target}; {@code forwardedHost} is the authority the
      * client asked for (an absolute-form target's, which wins over its Host header, RFC 9112
-     * section 3.2.2), or null.
+     * section 3.2.2), or null; {@code via} is this sidecar's Via entry (RFC 9110 section 7.6.3).
      */
     static void prepareRequest(HttpRequest request, String originForm, UpstreamTarget target, String clientIp,
-                               String forwardedHost) {
+                               String forwardedHost, String via) {
         HttpHeaders headers = request.headers();
         boolean chunked = removeHopByHop(request);
+        headers.add(HttpHeaderNames.VIA, via); // after any the request carries, and never named by Connection
         if (chunked) {
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }

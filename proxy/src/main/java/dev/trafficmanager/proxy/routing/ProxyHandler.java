@@ -293,7 +293,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
                 dispatch(msg);
             }
         }
-        if (exchange == null && !closing) {
+        if (exchange == null && tunnel == null && !closing) { // a pipelined CONNECT may be connecting
             armIdle();
             ctx.read();
         }

@@ -10,6 +10,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
+import java.security.SecureRandom;
 import java.util.List;
 
 /**
@@ -24,10 +25,14 @@ import java.util.List;
  *   <li>any other authority is an outside host: passed through (or tunnelled for CONNECT) under
  *       the allow-any outbound policy, refused (403) under registry-only.</li>
  * </ol>
+ * A request that carries this sidecar's own {@code Via} pseudonym has come round in a loop (an
+ * outside host that is the sidecar under another name, a route pointing at it): 508.
  * Thread-safe and immutable; the route-header path allocates nothing but the Host check's list.
  */
 public final class RequestRouter {
     private final RouteHeaders routeHeaders;
+    private static final HttpResponseStatus LOOP_DETECTED = HttpResponseStatus.valueOf(508, "Loop Detected");
+
     private final AsciiString tenantHeader;
     private final AsciiString serviceHeader;
     private final AsciiString envHeader;
@@ -35,6 +40,8 @@ public final class RequestRouter {
     private final String defaultTenant;
     private final TenantPolicy tenants;
     private final ProxyConfig.Outbound outbound;
+    /** This sidecar's name in Via headers (RFC 9110 section 7.6.3): random per process, for loop detection. */
+    private final String pseudonym = String.format("tm-%08x", new SecureRandom().nextInt());
 
     public RequestRouter(ProxyConfig.RouteHeaderNames names, ProxyConfig.RouteDefaults defaults, TenantPolicy tenants,
                          ProxyConfig.Outbound outbound) {
@@ -56,6 +63,11 @@ public final class RequestRouter {
         return tenants;
     }
 
+    /** What this sidecar adds to a forwarded request's Via, for a request received as {@code version}. */
+    String via(HttpVersion version) {
+        return (version.equals(HttpVersion.HTTP_1_0) ? "1.0 " : "1.1 ") + pseudonym;
+    }
+
     /** Fills {@code out} for {@code request}, which arrived on a connection to local port {@code localPort}. */
     void decide(HttpRequest request, int localPort, Destination out) {
         boolean connect = request.method().equals(HttpMethod.CONNECT);
@@ -68,11 +80,14 @@ public final class RequestRouter {
         }
         HttpHeaders headers = request.headers();
         String host = headers.get(HttpHeaderNames.HOST);
-        if (!hostHeaderValid(host, headers, target, request.protocolVersion(), out)) {
+        if (!hostHeaderValid(host, headers, request.protocolVersion(), out)) {
+            return;
+        }
+        if (looped(headers, out)) {
             return;
         }
         String tenant = headers.get(tenantHeader);
-        if (tenant != null && !tenantAllowed(tenant, out)) {
+        if (tenant != null && !tenantAllowed(tenant, headers, out)) {
             return;
         }
         if (connect) {
@@ -126,10 +141,9 @@ public final class RequestRouter {
         return name.indexOf('.') < 0 && !name.equals("localhost") && Names.isValid(name) ? name : null;
     }
 
-    private boolean hostHeaderValid(String host, HttpHeaders headers, RequestTarget target, HttpVersion version,
-                                    Destination out) {
+    private boolean hostHeaderValid(String host, HttpHeaders headers, HttpVersion version, Destination out) {
         if (host == null) {
-            if (target.authority() == null && version.equals(HttpVersion.HTTP_1_1)) {
+            if (version.equals(HttpVersion.HTTP_1_1)) {
                 out.refuse(HttpResponseStatus.BAD_REQUEST, "invalid_host",
                         "no Host header (expected: one in every HTTP/1.1 request, RFC 9112 section 3.2)");
                 return false;
@@ -151,7 +165,28 @@ public final class RequestRouter {
         return true;
     }
 
-    private boolean tenantAllowed(String tenant, Destination out) {
+    private boolean looped(HttpHeaders headers, Destination out) {
+        if (!headers.contains(HttpHeaderNames.VIA)) {
+            return false; // most requests: no list allocated
+        }
+        for (String via : headers.getAll(HttpHeaderNames.VIA)) {
+            if (via.contains(pseudonym)) {
+                out.refuse(LOOP_DETECTED, "loop_detected", "the request came back to this sidecar (Via: "
+                        + JsonText.quote(RequestTarget.shorten(via)) + "): its destination leads to the sidecar itself");
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private boolean tenantAllowed(String tenant, HttpHeaders headers, Destination out) {
+        int count = headers.getAll(tenantHeader).size();
+        if (count > 1) {
+            // The upstream would see both: one tenant header, or none.
+            out.refuse(HttpResponseStatus.BAD_REQUEST, "invalid_route_header", count + " " + tenantHeader
+                    + " headers (expected: one)");
+            return false;
+        }
         if (!Names.isValid(tenant)) {
             RouteHeaders.Problem problem = routeHeaders.invalidTenant(tenant);
             out.refuse(HttpResponseStatus.BAD_REQUEST, problem.code(), problem.message());
@@ -173,7 +208,12 @@ public final class RequestRouter {
                     + "originates TLS itself when the route's URL is https");
             return;
         }
-        if (refusedOutside(authority, localPort, out)) {
+        if (refusedOutside(authority, null, localPort, out)) {
+            return;
+        }
+        if (!outbound.connectAllowed(authority.port())) {
+            out.refuse(HttpResponseStatus.FORBIDDEN, "outbound_forbidden", "CONNECT " + authority + ": port "
+                    + authority.port() + " is not one TM_CONNECT_PORTS allows (" + outbound.connectPorts() + ")");
             return;
         }
         out.tunnel(UpstreamTarget.outside(false, authority.host(), authority.port()));
@@ -181,7 +221,7 @@ public final class RequestRouter {
 
     /** An outside host passed through; {@code tenant} (may be null) holds the bulkhead slot. */
     private void outside(Authority authority, RequestTarget target, String tenant, int localPort, Destination out) {
-        if (refusedOutside(authority, localPort, out)) {
+        if (refusedOutside(authority, target.originForm(), localPort, out)) {
             return;
         }
         boolean https = target.https();
@@ -190,10 +230,12 @@ public final class RequestRouter {
     }
 
     /** Refuses an outside host under registry-only, and this sidecar itself (a loop). */
-    private boolean refusedOutside(Authority authority, int localPort, Destination out) {
+    private boolean refusedOutside(Authority authority, String originForm, int localPort, Destination out) {
         if (authority.local() && authority.portOr(80) == localPort) {
-            out.refuse(HttpResponseStatus.BAD_REQUEST, "missing_route_header", "header " + serviceHeader
-                    + " is required: the request's authority " + authority + " is this sidecar, not a service name");
+            out.refuse(HttpResponseStatus.BAD_REQUEST, "missing_route_header", originForm == null
+                    ? "CONNECT " + authority + " is this sidecar itself (expected: an outside host)"
+                    : "header " + serviceHeader + " is required: the request's authority " + authority
+                    + " is this sidecar, not a service name");
             return true;
         }
         if (!outbound.passThrough()) {

@@ -71,7 +71,9 @@ final class Tunnel {
                 new IdleStateHandler(0, 0, services.clientIdleTimeoutNanos(), TimeUnit.NANOSECONDS));
         pipeline.addLast(ProxyInitializer.TUNNEL, new Relay(upstream));
         pipeline.remove(ProxyInitializer.PROXY);
-        pipeline.remove(ProxyInitializer.HTTP); // what it read past the CONNECT goes on to the relay
+        // Bytes the decoder holds undecoded go on to the relay; a client that sent more before the
+        // 200 (not waiting, as it must) had it decoded as HTTP, and ProxyHandler closed on it.
+        pipeline.remove(ProxyInitializer.HTTP);
         client.writeAndFlush(Unpooled.wrappedBuffer(ESTABLISHED));
         client.read();
         upstream.read();

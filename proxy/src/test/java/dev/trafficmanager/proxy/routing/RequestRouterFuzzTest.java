@@ -62,7 +62,7 @@ class RequestRouterFuzzTest {
             }
             default -> {
                 assertThat(d.code()).isIn("bad_request", "invalid_host", "missing_route_header", "invalid_route_header",
-                        "tenant_forbidden", "connect_to_route");
+                        "tenant_forbidden", "connect_to_route", "outbound_forbidden");
                 assertThat(d.status().code()).isIn(400, 403);
                 String json = "{\"message\":" + JsonText.quote(d.message()) + "}";
                 assertThat(json.chars().allMatch(c -> c >= 0x20 && c < 0x7f)).as("printable ASCII: %s", json).isTrue();

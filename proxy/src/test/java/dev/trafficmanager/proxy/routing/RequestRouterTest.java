@@ -87,9 +87,9 @@ class RequestRouterTest {
         assertRefused(get(router, "/x", "Host", "payments", "x-tm-tenant", "team-b"), 403, "tenant_forbidden");
         assertRefused(get(router, "http://payments/x", "Host", "payments", "x-tm-tenant", "team-b"), 403, "tenant_forbidden");
         assertRefused(get(router, "/x", "Host", "a", "x-tm-tenant", "team-b", "x-tm-service", "ledger"), 403, "tenant_forbidden");
-        assertRefused(get(router, "http://api.example.com/", "x-tm-tenant", "team-b"), 403, "tenant_forbidden");
-        assertRefused(decide(router, request(HttpMethod.CONNECT, "api.example.com:443", "x-tm-tenant", "team-b")),
-                403, "tenant_forbidden");
+        assertRefused(get(router, "http://api.example.com/", "Host", "x", "x-tm-tenant", "team-b"), 403, "tenant_forbidden");
+        assertRefused(decide(router, request(HttpMethod.CONNECT, "api.example.com:443", "Host", "api.example.com:443",
+                "x-tm-tenant", "team-b")), 403, "tenant_forbidden");
         assertRefused(get(router, "/x", "Host", "a", "x-tm-tenant", "Team_B!"), 400, "invalid_route_header");
         assertRoute(get(router, "/x", "Host", "payments", "x-tm-tenant", "team"), "team/payments/prod/v1", "/x");
         assertThat(get(router, "/x", "Host", "a", "x-tm-tenant", "team-b").message()).contains("team (TM_TENANT)");
@@ -139,7 +139,8 @@ class RequestRouterTest {
         RequestRouter router = router("TM_OUTBOUND_POLICY", "registry-only");
         assertRefused(get(router, "http://api.example.com/", "Host", "api.example.com"), 403, "outbound_forbidden");
         assertRefused(get(router, "/", "Host", "10.1.2.3"), 403, "outbound_forbidden");
-        assertRefused(decide(router, request(HttpMethod.CONNECT, "api.example.com:443")), 403, "outbound_forbidden");
+        assertRefused(decide(router, request(HttpMethod.CONNECT, "api.example.com:443", "Host", "x")), 403,
+                "outbound_forbidden");
         assertRoute(get(router, "/x", "Host", "payments"), "team/payments/prod/v1", "/x");
         assertThatThrownBy(() -> router("TM_OUTBOUND_POLICY", "deny")).hasMessageContaining("allow-any or registry-only");
     }
@@ -151,10 +152,41 @@ class RequestRouterTest {
         assertThat(tunnel.kind()).isEqualTo(Destination.Kind.TUNNEL);
         assertThat(tunnel.outside().host()).isEqualTo("api.example.com");
         assertThat(tunnel.outside().port()).isEqualTo(443);
-        Destination route = decide(router, request(HttpMethod.CONNECT, "payments:443"));
+        Destination route = decide(router, request(HttpMethod.CONNECT, "payments:443", "Host", "payments:443"));
         assertRefused(route, 400, "connect_to_route");
         assertThat(route.message()).contains("http://payments/");
-        assertRefused(decide(router, request(HttpMethod.CONNECT, "api.example.com")), 400, "invalid_host");
+        assertRefused(decide(router, request(HttpMethod.CONNECT, "api.example.com", "Host", "x")), 400, "invalid_host");
+    }
+
+    @Test
+    void connectGoesOnlyToTheAllowedPorts() {
+        Destination other = decide(router(), request(HttpMethod.CONNECT, "api.example.com:8443", "Host", "x"));
+        assertRefused(other, 403, "outbound_forbidden");
+        assertThat(other.message()).contains("TM_CONNECT_PORTS");
+        RequestRouter wider = router("TM_CONNECT_PORTS", "443, 8443");
+        assertThat(decide(wider, request(HttpMethod.CONNECT, "api.example.com:8443", "Host", "x")).kind())
+                .isEqualTo(Destination.Kind.TUNNEL);
+        RequestRouter any = router("TM_CONNECT_PORTS", "*");
+        assertThat(decide(any, request(HttpMethod.CONNECT, "api.example.com:25", "Host", "x")).kind())
+                .isEqualTo(Destination.Kind.TUNNEL);
+        assertThatThrownBy(() -> router("TM_CONNECT_PORTS", "443,http")).hasMessageContaining("TM_CONNECT_PORTS");
+    }
+
+    @Test
+    void aRequestCarryingOurOwnViaHasComeRoundInALoop() {
+        RequestRouter router = router();
+        String ours = router.via(HttpVersion.HTTP_1_1);
+        assertThat(ours).matches("1\\.1 tm-[0-9a-f]{8}");
+        assertRefused(get(router, "/x", "Host", "api.example.com", "Via", "1.0 squid, " + ours), 508, "loop_detected");
+        assertRefused(get(router, "/x", "Host", "payments", "Via", "1.1 other", "Via", ours), 508, "loop_detected");
+        assertRoute(get(router, "/x", "Host", "payments", "Via", router().via(HttpVersion.HTTP_1_1)),
+                "team/payments/prod/v1", "/x"); // another sidecar's
+    }
+
+    @Test
+    void aSecondTenantHeaderIsRefused() {
+        assertRefused(get(router(), "/x", "Host", "payments", "x-tm-tenant", "team", "x-tm-tenant", "team-b"),
+                400, "invalid_route_header");
     }
 
     @Test
@@ -165,7 +197,9 @@ class RequestRouterTest {
             assertRefused(d, 400, "missing_route_header");
             assertThat(d.message()).contains("this sidecar");
         }
-        assertRefused(decide(router, request(HttpMethod.CONNECT, "127.0.0.1:15001")), 400, "missing_route_header");
+        Destination connect = decide(router, request(HttpMethod.CONNECT, "127.0.0.1:15001", "Host", "127.0.0.1:15001"));
+        assertRefused(connect, 400, "missing_route_header");
+        assertThat(connect.message()).contains("CONNECT 127.0.0.1:15001 is this sidecar itself");
     }
 
     @Test
@@ -179,6 +213,7 @@ class RequestRouterTest {
         assertThat(get(router, "/x").message()).contains("no Host header");
         assertRefused(get(router, "http:///x"), 400, "invalid_host");
         assertRefused(get(router, "http://payments/x", "Host", "payments", "Host", "payments"), 400, "invalid_host");
+        assertRefused(get(router, "http://payments/x"), 400, "invalid_host"); // HTTP/1.1 needs Host even then
         HttpRequest http10 = new DefaultHttpRequest(HttpVersion.HTTP_1_0, HttpMethod.GET, "/x");
         assertRefused(decide(router, http10), 400, "missing_route_header");
     }
