@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.trafficmanager.controlapi.ApiClient;
 import dev.trafficmanager.controlapi.TestControlApi;
+import dev.trafficmanager.testing.Command;
 import dev.trafficmanager.testing.LocalStack;
 import dev.trafficmanager.testing.Poll;
 import dev.trafficmanager.testing.TestUpstream;
@@ -12,6 +13,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -95,6 +98,21 @@ class TenantBindingTest {
         assertThat(resolve.statusCode()).isEqualTo(403);
         assertThat(resolve.body()).contains("\"error\":\"tenant_forbidden\"").doesNotContain(theirs.url(""));
         assertThat(admin(sidecar, "/admin/resolve?service=hello").body()).contains(ours.url("/ours"));
+    }
+
+    @Test
+    void aSidecarWithoutATenantRefusesToStartAndSaysWhy() {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Map<String, String> env = new HashMap<>();
+        env.put("TM_TENANT", null);
+        env.put("TM_ALLOWED_TENANTS", null);
+        env.put("TM_PROXY_PORT", "0");
+        env.put("TM_PROXY_ADMIN_PORT", "0");
+        Command.Result result = Command.run(List.of(java, "-cp", System.getProperty("java.class.path"),
+                "dev.trafficmanager.proxy.Main"), env, dir, Duration.ofSeconds(60));
+        assertThat(result.exit()).as(result.output()).isEqualTo(2);
+        assertThat(result.output()).contains("proxy: invalid configuration: TM_TENANT: not set")
+                .contains("TM_ALLOWED_TENANTS");
     }
 
     @Test
