@@ -253,21 +253,15 @@ public final class OpenLoad {
     }
 
     /**
-     * One keep-alive connection carrying one request at a time. Responses are parsed just enough to
-     * find their end: the status, the head's end and Content-Length (every target measured here sends
-     * one); a response without it, or a malformed one, fails its request and the connection is
-     * replaced. Cheaper than a full HTTP decoder, which would take CPU from the target.
+     * One keep-alive connection carrying one request at a time; a response that {@link ResponseFramer}
+     * cannot frame fails its request and the connection is replaced.
      */
     private static final class Connection extends ChannelInboundHandlerAdapter {
-        private static final byte[] CONTENT_LENGTH = "content-length:".getBytes(StandardCharsets.US_ASCII);
         final Run run;
+        final ResponseFramer framer = new ResponseFramer();
         Channel channel;
         long due;
         boolean busy;
-        final byte[] head = new byte[16384];
-        int headLength;
-        int status;
-        long bodyLeft = -1; // bytes of the body still to come; -1 while the head is being read
 
         Connection(Run run) {
             this.run = run;
@@ -291,8 +285,7 @@ public final class OpenLoad {
         void send(long dueAt) {
             due = dueAt;
             busy = true;
-            headLength = 0;
-            bodyLeft = -1;
+            framer.reset();
             channel.writeAndFlush(run.request.retainedDuplicate(), channel.voidPromise());
         }
 
@@ -311,88 +304,16 @@ public final class OpenLoad {
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             ByteBuf in = (ByteBuf) msg;
             try {
-                if (!busy || !consume(in)) {
+                ResponseFramer.Progress progress = busy ? framer.consume(in) : ResponseFramer.Progress.MALFORMED;
+                if (progress == ResponseFramer.Progress.COMPLETE) {
+                    busy = false;
+                    run.answered(this, due, framer.status() / 100 == 2);
+                } else if (progress == ResponseFramer.Progress.MALFORMED) {
                     ctx.close(); // bytes nobody asked for, or a response we cannot frame
                 }
             } finally {
                 in.release();
             }
-        }
-
-        /** Reads response bytes; false when they cannot be a well-framed response. */
-        private boolean consume(ByteBuf in) {
-            while (in.isReadable()) {
-                if (bodyLeft < 0) {
-                    if (headLength == head.length) {
-                        return false;
-                    }
-                    head[headLength++] = in.readByte();
-                    if (headLength >= 4 && head[headLength - 1] == '\n' && head[headLength - 2] == '\r'
-                            && head[headLength - 3] == '\n' && head[headLength - 4] == '\r') {
-                        if (headLength < 12 || head[0] != 'H') {
-                            return false;
-                        }
-                        status = (head[9] - '0') * 100 + (head[10] - '0') * 10 + (head[11] - '0');
-                        bodyLeft = contentLength();
-                        if (bodyLeft < 0) {
-                            return false;
-                        }
-                    }
-                } else {
-                    int skip = (int) Math.min(bodyLeft, in.readableBytes());
-                    in.skipBytes(skip);
-                    bodyLeft -= skip;
-                }
-                if (bodyLeft == 0) {
-                    if (in.isReadable()) {
-                        return false; // more than one response to one request
-                    }
-                    busy = false;
-                    run.answered(this, due, status / 100 == 2);
-                    return true;
-                }
-            }
-            return true;
-        }
-
-        /** The head's Content-Length, or -1 when it has none. */
-        private long contentLength() {
-            int line = 0;
-            for (int i = 0; i < headLength; i++) {
-                if (head[i] == '\n') {
-                    line = i + 1;
-                    if (matchesIgnoreCase(line)) {
-                        long value = 0;
-                        int at = line + CONTENT_LENGTH.length;
-                        while (at < headLength && head[at] == ' ') {
-                            at++;
-                        }
-                        int digits = 0;
-                        while (at < headLength && head[at] >= '0' && head[at] <= '9' && digits < 15) {
-                            value = value * 10 + (head[at++] - '0');
-                            digits++;
-                        }
-                        return digits == 0 ? -1 : value;
-                    }
-                }
-            }
-            return -1;
-        }
-
-        private boolean matchesIgnoreCase(int at) {
-            if (at + CONTENT_LENGTH.length > headLength) {
-                return false;
-            }
-            for (int i = 0; i < CONTENT_LENGTH.length; i++) {
-                int c = head[at + i];
-                if (c >= 'A' && c <= 'Z') {
-                    c += 'a' - 'A';
-                }
-                if (c != CONTENT_LENGTH[i]) {
-                    return false;
-                }
-            }
-            return true;
         }
 
         @Override

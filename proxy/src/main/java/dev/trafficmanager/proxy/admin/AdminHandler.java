@@ -165,8 +165,7 @@ public final class AdminHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (!tenants.allows(probe.tenant())) {
-            error(ctx, HttpResponseStatus.FORBIDDEN, "tenant_forbidden", "tenant " + probe.tenant()
-                    + " is not served by this sidecar: it serves " + tenants.describe(), keepAlive);
+            error(ctx, HttpResponseStatus.FORBIDDEN, "tenant_forbidden", tenants.refusal(probe.tenant()), keepAlive);
             return;
         }
         busy = true;

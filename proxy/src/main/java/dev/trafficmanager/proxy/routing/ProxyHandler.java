@@ -55,7 +55,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     /** The client's idle timeout, armed while no request is in flight (it also ends a request head sent too slowly). */
     private Deadline idle;
     /** The response timeout of the request in flight (armed by its exchange). */
-    private Deadline response;
+    private ResponseTimeout response;
     private final Runnable idleTimeout = this::idleTimedOut;
 
     public ProxyHandler(ProxyServices services) {
@@ -73,7 +73,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
         }
         services.drain().opened(ctx.channel());
         idle = new Deadline(ctx.executor());
-        response = new Deadline(ctx.executor());
+        response = new ResponseTimeout(ctx.executor(), services.upstream().responseTimeout());
         armIdle();
         ctx.read();
     }
@@ -88,7 +88,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    Deadline responseDeadline() {
+    ResponseTimeout responseTimeout() {
         return response;
     }
 
@@ -195,14 +195,23 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
         }
         RouteEntry entry = services.resolver().cached(probe);
         if (entry != null) {
-            exchange.route(entry);
+            routeTo(exchange, entry);
             return;
         }
         Exchange waiting = exchange;
         services.resolver().resolve(probe.toString()).whenComplete((resolution, error) ->
                 ctx.executor().execute(() -> {
                     try {
-                        waiting.resolved(resolution, error);
+                        if (waiting.ended()) {
+                            return; // the client went away meanwhile
+                        }
+                        if (error != null) {
+                            waiting.fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "route_lookup_unavailable",
+                                    "the route could not be looked up: no cache tier holds it and Redis and "
+                                            + "PostgreSQL did not answer in time");
+                        } else {
+                            routeTo(waiting, resolution.entry());
+                        }
                     } catch (RuntimeException e) {
                         // Outside the pipeline nothing would answer or release this request.
                         log.error("client {}: routing a looked-up request failed", clientIp, e);
@@ -210,6 +219,15 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
                         ctx.close();
                     }
                 }));
+    }
+
+    /** Where a looked-up route leads: 404 for an unknown or inactive one, else its upstream. */
+    private static void routeTo(Exchange exchange, RouteEntry entry) {
+        if (entry.active()) {
+            exchange.forward(entry.target());
+        } else {
+            exchange.fail(HttpResponseStatus.NOT_FOUND, "route_not_found", "no active route for " + entry.key());
+        }
     }
 
     /** The CONNECT's upstream could not be reached: answer it, and go on with the connection. */

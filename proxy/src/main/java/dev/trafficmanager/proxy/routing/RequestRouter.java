@@ -35,21 +35,19 @@ public final class RequestRouter {
 
     private final AsciiString tenantHeader;
     private final AsciiString serviceHeader;
-    private final AsciiString envHeader;
-    private final AsciiString versionHeader;
     private final String defaultTenant;
     private final TenantPolicy tenants;
     private final ProxyConfig.Outbound outbound;
     /** This sidecar's name in Via headers (RFC 9110 section 7.6.3): random per process, for loop detection. */
     private final String pseudonym = String.format("tm-%08x", new SecureRandom().nextInt());
+    private final String via11 = "1.1 " + pseudonym;
+    private final String via10 = "1.0 " + pseudonym;
 
     public RequestRouter(ProxyConfig.RouteHeaderNames names, ProxyConfig.RouteDefaults defaults, TenantPolicy tenants,
                          ProxyConfig.Outbound outbound) {
         this.routeHeaders = new RouteHeaders(names, defaults);
-        this.tenantHeader = AsciiString.cached(names.tenant());
-        this.serviceHeader = AsciiString.cached(names.service());
-        this.envHeader = AsciiString.cached(names.env());
-        this.versionHeader = AsciiString.cached(names.version());
+        this.tenantHeader = routeHeaders.tenantHeader();
+        this.serviceHeader = routeHeaders.serviceHeader();
         this.defaultTenant = defaults.tenant();
         this.tenants = tenants;
         this.outbound = outbound;
@@ -65,7 +63,7 @@ public final class RequestRouter {
 
     /** What this sidecar adds to a forwarded request's Via, for a request received as {@code version}. */
     String via(HttpVersion version) {
-        return (version.equals(HttpVersion.HTTP_1_0) ? "1.0 " : "1.1 ") + pseudonym;
+        return version.equals(HttpVersion.HTTP_1_0) ? via10 : via11;
     }
 
     /** Fills {@code out} for {@code request}, which arrived on a connection to local port {@code localPort}. */
@@ -109,8 +107,7 @@ public final class RequestRouter {
                 return;
             }
         }
-        RouteHeaders.Problem problem = routeHeaders.read(tenant, service, headers.get(envHeader),
-                headers.get(versionHeader), out.probe);
+        RouteHeaders.Problem problem = routeHeaders.read(headers, tenant, service, out.probe);
         if (problem != null) {
             out.refuse(HttpResponseStatus.BAD_REQUEST, problem.code(), problem.message());
             return;
@@ -193,8 +190,7 @@ public final class RequestRouter {
             return false;
         }
         if (!tenants.allows(tenant)) {
-            out.refuse(HttpResponseStatus.FORBIDDEN, "tenant_forbidden", "tenant " + tenant
-                    + " is not served by this sidecar: it serves " + tenants.describe());
+            out.refuse(HttpResponseStatus.FORBIDDEN, "tenant_forbidden", tenants.refusal(tenant));
             return false;
         }
         return true;

@@ -28,7 +28,20 @@ public final class RouteHeaders {
 
     /** Fills {@code probe}; returns null when the headers name a valid key, else the problem. */
     public Problem read(HttpHeaders headers, RouteKeyProbe probe) {
-        return read(headers.get(names[0]), headers.get(names[1]), headers.get(names[2]), headers.get(names[3]), probe);
+        return read(headers, headers.get(names[0]), headers.get(names[1]), probe);
+    }
+
+    /** The same with tenant and service given (read already, or named by the authority); env and version from the headers. */
+    Problem read(HttpHeaders headers, String tenant, String service, RouteKeyProbe probe) {
+        return read(tenant, service, headers.get(names[2]), headers.get(names[3]), probe);
+    }
+
+    AsciiString tenantHeader() {
+        return names[0];
+    }
+
+    AsciiString serviceHeader() {
+        return names[1];
     }
 
     /** The same from the four values; null ones fall back to the defaults. */

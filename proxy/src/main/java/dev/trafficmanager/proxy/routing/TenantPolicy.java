@@ -61,8 +61,13 @@ public final class TenantPolicy {
         return slash > 0 && allows(key.substring(0, slash));
     }
 
+    /** Why {@code tenant}'s routes are refused: the tenant_forbidden message. */
+    public String refusal(CharSequence tenant) {
+        return "tenant " + tenant + " is not served by this sidecar: it serves " + describe();
+    }
+
     /** The tenants allowed, as the settings said it, for error messages. */
-    public String describe() {
+    private String describe() {
         if (any) {
             return "every tenant (TM_ALLOWED_TENANTS=*)";
         }

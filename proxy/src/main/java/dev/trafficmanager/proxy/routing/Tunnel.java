@@ -49,9 +49,8 @@ final class Tunnel {
         services.pools().connectRaw(client.eventLoop(), target, new Relay(client)).addListener((ChannelFuture f) -> {
             if (!f.isSuccess()) {
                 services.drain().ended();
-                String cause = f.cause().getMessage() == null ? f.cause().getClass().getSimpleName() : f.cause().getMessage();
                 connection.tunnelFailed(HttpResponseStatus.BAD_GATEWAY, "upstream_unreachable",
-                        "cannot connect to " + target.host() + ":" + target.port() + ": " + cause);
+                        "cannot connect to " + target.host() + ":" + target.port() + ": " + Failures.describe(f.cause()));
             } else if (!client.isActive()) {
                 services.drain().ended();
                 f.channel().close();
