@@ -60,7 +60,7 @@ public final class ControlApi implements AutoCloseable {
         try {
             migrate(database);
             Json json = new Json();
-            Authenticator authenticator = new Authenticator(config.adminToken(), database);
+            Authenticator authenticator = new Authenticator(config.adminToken(), database, config.trustedProxies());
             OutboxRelay relay = new OutboxRelay(database.dataSource(), producer(config),
                     new TopicSetup(admin(config), config.topic(), config.topicPartitions(), config.topicReplication()),
                     config.topic(), config.outboxBatch(), config.outboxPoll(), SEND_TIMEOUT);

@@ -3,6 +3,7 @@ package dev.trafficmanager.controlapi;
 import dev.trafficmanager.config.Settings;
 import java.time.Duration;
 import java.util.Map;
+import dev.trafficmanager.controlapi.auth.ClientAddresses;
 import dev.trafficmanager.controlapi.routes.UpstreamGuard;
 import java.util.HashSet;
 import java.util.Locale;
@@ -35,12 +36,15 @@ import java.util.Set;
  * @param upstreamGuard    TM_API_UPSTREAM_GUARD (off or on, default off) and TM_API_UPSTREAM_ALLOW
  *                         (hosts it lets through, comma-separated): see {@link UpstreamGuard}
  *                         written by other instances (its own writes wake it at once)
+ * @param trustedProxies   TM_API_TRUSTED_PROXIES, default none: load balancers (addresses or CIDR
+ *                         ranges, comma-separated) whose X-Forwarded-For names the client
  */
 public record ControlApiConfig(String bindAddress, int port, String adminToken, int maxBodyBytes,
                                int workerThreads, int workerQueue, String dbUrl, String dbUser,
                                String dbPassword, int dbPoolSize, Duration dbTimeout, Duration dbStatementTimeout,
                                String kafkaBootstrap, String topic, int topicPartitions, short topicReplication,
-                               int outboxBatch, Duration outboxPoll, UpstreamGuard upstreamGuard) {
+                               int outboxBatch, Duration outboxPoll, UpstreamGuard upstreamGuard,
+                               ClientAddresses trustedProxies) {
 
     public static ControlApiConfig fromEnv(Map<String, String> env) {
         Settings s = new Settings(env);
@@ -70,7 +74,8 @@ public record ControlApiConfig(String bindAddress, int port, String adminToken, 
                 (short) s.integer("TM_KAFKA_TOPIC_REPLICATION", 1, 1, 10),
                 s.integer("TM_OUTBOX_BATCH", 500, 1, 10000),
                 s.millis("TM_OUTBOX_POLL_MS", 200, 10),
-                upstreamGuard(s));
+                upstreamGuard(s),
+                ClientAddresses.parse(s.string("TM_API_TRUSTED_PROXIES", "")));
     }
 
     private static UpstreamGuard upstreamGuard(Settings s) {

@@ -120,7 +120,7 @@ public record ProxyConfig(String bind, int port, String adminBind, int adminPort
      * @param retry           when a request that never reached its upstream is tried again
      */
     public record Upstream(Duration connectTimeout, Duration responseTimeout, Duration streamIdleTimeout,
-                           Duration poolIdleTimeout, int maxConnections, String caFile,
+                           Duration poolIdleTimeout, Duration poolEvictAfter, int maxConnections, String caFile,
                            CircuitBreaker.Settings breaker, RetryPolicy retry) {
     }
 
@@ -164,6 +164,7 @@ public record ProxyConfig(String bind, int port, String adminBind, int adminPort
                 s.millis("TM_UPSTREAM_RESPONSE_TIMEOUT_MS", 15000, 1),
                 s.millis("TM_UPSTREAM_IDLE_TIMEOUT_MS", 60000, 1),
                 s.millis("TM_UPSTREAM_POOL_IDLE_MS", 4000, 100),
+                s.millis("TM_UPSTREAM_POOL_EVICT_MS", 120000, 100),
                 s.integer("TM_UPSTREAM_MAX_CONNECTIONS", 1024, 1, 1 << 20),
                 s.string("TM_UPSTREAM_CA_FILE", null),
                 breaker, retry);

@@ -85,7 +85,7 @@ public final class Sidecar implements AutoCloseable {
                 new TenantBulkhead(config.tenantMaxInFlight()));
         server = bindProxy(transport, loops, services, config);
         admin = AdminServer.start(transport, config.adminBind(), config.adminPort(),
-                () -> new AdminHandler(metrics, resolver, router, this::notReady));
+                () -> new AdminHandler(metrics, resolver, router, this::notReady, this::unhealthy));
         log.info("sidecar proxy on {}:{} ({}, {} event loops), admin on {}:{}, L1 {} ({} entries)", config.bind(), port(),
                 transport.name(), config.eventLoops(), config.adminBind(), admin.port(), config.l1File(), l1.size());
     }
@@ -116,10 +116,20 @@ public final class Sidecar implements AutoCloseable {
         if (drain.draining()) {
             return "shutting down";
         }
+        String broken = unhealthy();
+        if (broken != null) {
+            return broken;
+        }
         if (!events.caughtUp()) {
             return "catching up with " + config.topic() + " (lag " + events.lag() + ")";
         }
         return null;
+    }
+
+    /** Why the sidecar is broken beyond what a restart would not fix (a background thread died), or null. */
+    private String unhealthy() {
+        String writer = resolver.failure();
+        return writer != null ? writer : events.failure();
     }
 
     public boolean ready() {

@@ -18,15 +18,34 @@ public final class UpstreamUrl {
 
     /** Returns the URL unchanged if valid; otherwise throws {@code invalid_url} saying why. */
     public static String require(String url) {
-        String problem = problem(url);
+        parse(url);
+        return url;
+    }
+
+    /**
+     * The URL parsed, if valid; otherwise throws {@code invalid_url} saying why. Readers of cached
+     * routes (the sidecar's tiers) parse with it, so a URL from a cache obeys the same rules as
+     * one the control API accepted.
+     */
+    public static URI parse(String url) {
+        String problem = lexicalProblem(url);
+        URI uri = null;
+        if (problem == null) {
+            try {
+                uri = new URI(url);
+                problem = problem(uri);
+            } catch (URISyntaxException e) {
+                problem = "a well-formed URL: " + e.getReason();
+            }
+        }
         if (problem != null) {
             throw new InvalidRouteException("invalid_url",
                     "url: " + Names.quote(url) + " (expected: " + problem + ")");
         }
-        return url;
+        return uri;
     }
 
-    private static String problem(String url) {
+    private static String lexicalProblem(String url) {
         if (url == null || url.isEmpty()) {
             return "an absolute http or https URL";
         }
@@ -39,12 +58,10 @@ public final class UpstreamUrl {
                 return "printable ASCII without spaces; give international host names in punycode";
             }
         }
-        URI uri;
-        try {
-            uri = new URI(url);
-        } catch (URISyntaxException e) {
-            return "a well-formed URL: " + e.getReason();
-        }
+        return null;
+    }
+
+    private static String problem(URI uri) {
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
         if (!scheme.equals("http") && !scheme.equals("https")) {
             return "scheme http or https";

@@ -8,10 +8,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Failed authentications per client address: once an address has failed {@code limit} times
- * within a window, every request from it gets 429 until the window ends, valid token or not, so
- * tokens cannot be guessed at speed. Tracks at most {@link #MAX_TRACKED} addresses (expired
- * windows are swept out when that is reached). Thread-safe.
+ * Failed authentications per client: once a client has failed {@code limit} times within a
+ * window, its failing requests get 429 instead of 401 until the window ends (and cost nothing
+ * more), so tokens cannot be guessed at speed. Tracks at most {@link #MAX_TRACKED} clients:
+ * expired windows are swept out when that is reached, and if all are current, the oldest go.
+ * Thread-safe.
  */
 final class AuthFailures {
     private static final Logger log = LoggerFactory.getLogger(AuthFailures.class);
@@ -55,6 +56,20 @@ final class AuthFailures {
         }
         if (windows.size() > MAX_TRACKED) {
             windows.values().removeIf(expired -> now - expired.startMillis() >= windowMillis);
+            if (windows.size() > MAX_TRACKED) {
+                // Every window current: an attack from many addresses. Bounded memory wins over
+                // the oldest windows' counts (an attacker with that many addresses has other ways).
+                long cutoff = now - windowMillis / 2;
+                windows.values().removeIf(old -> old.startMillis() < cutoff);
+                if (windows.size() > MAX_TRACKED) {
+                    windows.clear();
+                }
+            }
         }
+    }
+
+    /** How many clients are tracked. */
+    int tracked() {
+        return windows.size();
     }
 }

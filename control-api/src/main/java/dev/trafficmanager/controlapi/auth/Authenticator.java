@@ -11,8 +11,10 @@ import java.sql.ResultSet;
 /**
  * Resolves {@code Authorization: Bearer <token>} to a {@link Principal}. The admin token is compared
  * by hash in constant time; tenant tokens are looked up by their SHA-256, so the database never
- * holds a usable token. A client address that fails too often is refused for a while
- * ({@link AuthFailures}). Blocks on JDBC: call from a worker thread.
+ * holds a usable token. A client that fails too often ({@link ClientAddresses}: its address, or
+ * the one a trusted proxy names) is refused for a while ({@link AuthFailures}), but a valid token
+ * is always accepted: behind a load balancer many operators share an address, and one guessing
+ * must not lock the others out. Blocks on JDBC: call from a worker thread.
  */
 public final class Authenticator {
     private static final String BEARER = "Bearer ";
@@ -24,20 +26,26 @@ public final class Authenticator {
     private final byte[] adminHash;
     private final Database database;
     private final AuthFailures failures = new AuthFailures(FAILURE_LIMIT, FAILURE_WINDOW_MILLIS, System::currentTimeMillis);
+    private final ClientAddresses clients;
 
-    public Authenticator(String adminToken, Database database) {
+    public Authenticator(String adminToken, Database database, ClientAddresses clients) {
         this.adminHash = Tokens.hash(adminToken);
         this.database = database;
+        this.clients = clients;
     }
 
-    /** The request's principal; 401 for a missing or wrong token, 429 once its address failed too often. */
+    /**
+     * The request's principal; 401 for a missing or wrong token, 429 instead once its client has
+     * failed too often. A valid token is never refused.
+     */
     public Principal authenticate(ApiRequest request) {
-        failures.checkAllowed(request.client());
         try {
             return authenticate(request.authorization());
         } catch (ApiException e) {
             if (e.status().equals(HttpResponseStatus.UNAUTHORIZED)) { // not a database outage (503)
-                failures.failed(request.client());
+                String client = clients.key(request.client(), request.forwardedFor());
+                failures.checkAllowed(client);
+                failures.failed(client);
             }
             throw e;
         }

@@ -14,9 +14,14 @@ import java.util.Map;
  *
  * @param pathParams the values of the {@code {name}} segments of the matched route, in order
  * @param client     the peer's IP address (for the failed-authentication limit)
+ * @param forwardedFor the X-Forwarded-For headers' values joined by commas, or null; believed only
+ *                   from a trusted proxy (see {@code ClientAddresses})
  */
 public record ApiRequest(HttpMethod method, String path, Map<String, List<String>> query,
-                         String authorization, String ifMatch, String body, List<String> pathParams, String client) {
+                         String authorization, String ifMatch, String body, List<String> pathParams, String client,
+                         String forwardedFor) {
+
+    private static final String X_FORWARDED_FOR = "x-forwarded-for";
 
     static ApiRequest from(FullHttpRequest request, String client) {
         QueryStringDecoder uri = new QueryStringDecoder(request.uri());
@@ -24,11 +29,12 @@ public record ApiRequest(HttpMethod method, String path, Map<String, List<String
                 request.headers().get(HttpHeaderNames.AUTHORIZATION),
                 request.headers().get(HttpHeaderNames.IF_MATCH),
                 request.content().toString(StandardCharsets.UTF_8),
-                List.of(), client);
+                List.of(), client,
+                request.headers().contains(X_FORWARDED_FOR) ? String.join(",", request.headers().getAll(X_FORWARDED_FOR)) : null);
     }
 
     ApiRequest withPathParams(List<String> params) {
-        return new ApiRequest(method, path, query, authorization, ifMatch, body, params, client);
+        return new ApiRequest(method, path, query, authorization, ifMatch, body, params, client, forwardedFor);
     }
 
     public String pathParam(int index) {

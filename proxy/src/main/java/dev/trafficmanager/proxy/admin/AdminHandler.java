@@ -40,16 +40,22 @@ public final class AdminHandler extends ChannelInboundHandlerAdapter {
     private final RouteHeaders routeHeaders;
     private final TenantPolicy tenants;
     private final Supplier<String> notReady;
+    private final Supplier<String> unhealthy;
     private final ArrayDeque<FullHttpRequest> waiting = new ArrayDeque<>();
     private boolean busy;
 
-    /** {@code notReady} says why the sidecar should not get traffic yet, or null when it is ready. */
-    public AdminHandler(ProxyMetrics metrics, Resolver resolver, RequestRouter router, Supplier<String> notReady) {
+    /**
+     * {@code notReady} says why the sidecar should not get traffic yet, or null when it is ready;
+     * {@code unhealthy} why it should be restarted (a background thread died), or null.
+     */
+    public AdminHandler(ProxyMetrics metrics, Resolver resolver, RequestRouter router, Supplier<String> notReady,
+                        Supplier<String> unhealthy) {
         this.metrics = metrics;
         this.resolver = resolver;
         this.routeHeaders = router.routeHeaders();
         this.tenants = router.tenants();
         this.notReady = notReady;
+        this.unhealthy = unhealthy;
     }
 
     @Override
@@ -111,7 +117,7 @@ public final class AdminHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         switch (path) {
-            case "/healthz" -> json(ctx, HttpResponseStatus.OK, "{\"status\":\"ok\"}\n", keepAlive);
+            case "/healthz" -> health(ctx, keepAlive);
             case "/readyz" -> readiness(ctx, keepAlive);
             case "/metrics" -> {
                 FullHttpResponse response = ErrorResponses.json(ctx.alloc(), HttpResponseStatus.OK, metrics.scrape(), keepAlive);
@@ -120,6 +126,16 @@ public final class AdminHandler extends ChannelInboundHandlerAdapter {
             }
             case "/admin/routes" -> routes(ctx, query.parameters(), keepAlive);
             default -> resolve(ctx, query.parameters(), keepAlive);
+        }
+    }
+
+    private void health(ChannelHandlerContext ctx, boolean keepAlive) {
+        String problem = unhealthy.get();
+        if (problem == null) {
+            json(ctx, HttpResponseStatus.OK, "{\"status\":\"ok\"}\n", keepAlive);
+        } else {
+            json(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE,
+                    "{\"status\":\"failing\",\"reason\":" + JsonText.quote(problem) + "}\n", keepAlive);
         }
     }
 

@@ -42,6 +42,7 @@ public final class RouteEventConsumer implements AutoCloseable {
     private final ProxyMetrics metrics;
     private final Properties props = new Properties();
     private final Thread thread;
+    private volatile String failure;
     /** Created and used on the consumer thread only. */
     private volatile KafkaConsumer<byte[], byte[]> consumer;
     private long nextPartitionCheck;
@@ -115,12 +116,31 @@ public final class RouteEventConsumer implements AutoCloseable {
                 }
             }
         } catch (InterruptedException e) {
+            if (running) { // not a close: the L1 writer stopped under it
+                stopped(e);
+            }
             Thread.currentThread().interrupt();
+        } catch (Throwable e) { // an Error too: /healthz must tell, never a silent thread death
+            stopped(e);
         } finally {
             if (consumer != null) {
-                consumer.close(Duration.ofSeconds(2));
+                try {
+                    consumer.close(Duration.ofSeconds(2));
+                } catch (RuntimeException e) {
+                    log.warn("closing the Kafka consumer: {}", e.toString());
+                }
             }
         }
+    }
+
+    private void stopped(Throwable e) {
+        failure = "the Kafka consumer of " + topic + " stopped: " + e;
+        log.error("the Kafka consumer of {} stopped; /healthz answers 503 until the sidecar is restarted", topic, e);
+    }
+
+    /** Why the consumer thread stopped on its own, or null while it runs (or was closed). */
+    public String failure() {
+        return failure;
     }
 
     /** Waits before a retry; close() ends the wait (no interrupt: it would break the consumer's close). */

@@ -28,20 +28,21 @@ final class EntryCodec {
     }
 
     /**
-     * Whether {@code entry} should replace the stored bytes, by {@link RouteEntry#supersedes} rules,
+     * Whether {@code entry} should replace the stored bytes, by {@link RouteEntry#replaces} rules,
      * reading only the stored revision and fetch time (no URL decoding on the write path).
      */
-    static boolean supersedes(RouteEntry entry, byte[] stored) {
+    static boolean replaces(RouteEntry entry, byte[] stored, long askedAt) {
         if (stored == null || stored.length < HEADER || stored[0] != FORMAT) {
             return true;
         }
         ByteBuffer in = ByteBuffer.wrap(stored);
-        long revision = in.getLong(2);
-        long fetchedAt = in.getLong(10);
-        return entry.revision() > revision || entry.revision() == revision && entry.fetchedAtMillis() > fetchedAt;
+        return entry.replaces(in.getLong(2), in.getLong(10), askedAt);
     }
 
-    /** Decodes what {@link #encode} wrote; null for bytes in another format (treated as a miss). */
+    /**
+     * Decodes what {@link #encode} wrote; null (treated as a miss) for bytes in another format, a
+     * truncated entry, or values the route model refuses (a revision below 1, an invalid URL).
+     */
     static RouteEntry decode(String key, byte[] bytes, int length) {
         if (bytes == null || length < HEADER || bytes[0] != FORMAT) {
             return null;
@@ -52,7 +53,7 @@ final class EntryCodec {
         long revision = in.getLong();
         long fetchedAt = in.getLong();
         if ((flags & FLAG_EXISTS) == 0) {
-            return RouteEntry.absent(key, fetchedAt);
+            return length == HEADER && revision == 0 ? RouteEntry.absent(key, fetchedAt) : null;
         }
         String url = new String(bytes, HEADER, length - HEADER, StandardCharsets.US_ASCII);
         try {

@@ -2,11 +2,11 @@ package dev.trafficmanager.proxy.lookup;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import net.openhft.chronicle.map.ChronicleMap;
 import net.openhft.chronicle.map.ExternalMapQueryContext;
@@ -24,40 +24,96 @@ import net.openhft.chronicle.map.MapEntry;
 public final class L1Store implements AutoCloseable {
     private static final String AVERAGE_KEY = "tenant-name/service-name/production/v12";
     private static final int AVERAGE_VALUE_BYTES = 18 + 48;
+    private static final String NAME = "tm-routes";
+    /** How long the writer waits for an entry's lock before it gives up on the write. */
+    static final long WRITE_LOCK_WAIT_MILLIS = 200;
+    private static final String LOCK_TIMEOUT_PROPERTY = "net.openhft.chronicle.map.lockTimeoutSeconds";
+
+    static {
+        // Chronicle's own lock waits (iteration, close) default to 60 s, far past what any caller
+        // of a route cache can afford; read before the first map is made, so set it here.
+        if (System.getProperty(LOCK_TIMEOUT_PROPERTY) == null) {
+            System.setProperty(LOCK_TIMEOUT_PROPERTY, "2");
+        }
+    }
 
     private final ChronicleMap<CharSequence, byte[]> map;
+    private volatile Runnable onInvalid = () -> { };
+    private volatile Runnable onBusy = () -> { };
 
     private L1Store(ChronicleMap<CharSequence, byte[]> map) {
         this.map = map;
     }
 
     /**
-     * Opens the map file, creating it (and its folder) when absent. An existing file keeps the
-     * sizing it was created with; {@code maxEntries} applies only to a new file.
+     * Opens the map file, creating it (and its folder, mode 0700, see {@link L1Directory}) when
+     * absent. An existing file keeps the sizing it was created with; {@code maxEntries} applies
+     * only to a new file. A file that does not open as this layout (corrupt, truncated, another
+     * map's) is moved aside with a timestamp and a new one created: L1 is a cache, and a sidecar
+     * that cannot start would take every pod sharing the file down with it.
      */
     public static L1Store open(Path file, int maxEntries) {
+        Path absolute = file.toAbsolutePath();
+        L1Directory.prepare(absolute.getParent());
         try {
-            Path parent = file.toAbsolutePath().getParent();
-            if (parent != null) {
-                Files.createDirectories(parent);
-            }
-            ChronicleMap<CharSequence, byte[]> map = ChronicleMap.of(CharSequence.class, byte[].class)
-                    .name("tm-routes")
-                    .entries(maxEntries)
-                    .averageKey(AVERAGE_KEY)
-                    .averageValueSize(AVERAGE_VALUE_BYTES)
-                    .maxBloatFactor(2.0)
-                    .createPersistedTo(file.toFile());
-            return new L1Store(map);
+            return new L1Store(openLayout(absolute, maxEntries));
+        } catch (IOException | RuntimeException | InternalError e) { // InternalError: a fault reading a mapped file
+            L1Directory.moveAside(absolute, e);
+        }
+        try {
+            return new L1Store(openLayout(absolute, maxEntries));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot open the L1 route file " + file, e);
+            throw new UncheckedIOException("cannot create the L1 route file " + file, e);
         }
     }
 
-    /** The entry for {@code key}, or null. {@code keyString} must be {@code key.toString()}. */
+    private static ChronicleMap<CharSequence, byte[]> openLayout(Path file, int maxEntries) throws IOException {
+        ChronicleMap<CharSequence, byte[]> map = ChronicleMap.of(CharSequence.class, byte[].class)
+                .name(NAME)
+                .entries(maxEntries)
+                .averageKey(AVERAGE_KEY)
+                .averageValueSize(AVERAGE_VALUE_BYTES)
+                .maxBloatFactor(2.0)
+                .createPersistedTo(file.toFile());
+        // An existing file keeps the layout it was made with, whatever the builder says.
+        if (map.keyClass() != CharSequence.class || map.valueClass() != byte[].class || !NAME.equals(map.name())) {
+            String found = map.name() + " of " + map.keyClass().getSimpleName() + " to " + map.valueClass().getSimpleName();
+            map.close();
+            throw new IllegalStateException("another layout: " + found + " (expected: " + NAME + " of CharSequence to byte[])");
+        }
+        return map;
+    }
+
+    /**
+     * The entry for {@code key}, or null; an entry that does not decode (a corrupt or forged value)
+     * is null too, reported to {@link #onInvalid}. {@code keyString} must be {@code key.toString()}.
+     */
     RouteEntry get(CharSequence key, String keyString) {
-        byte[] bytes = map.get(key);
-        return bytes == null ? null : EntryCodec.decode(keyString, bytes, bytes.length);
+        byte[] bytes;
+        try (ExternalMapQueryContext<CharSequence, byte[], ?> context = map.queryContext(key)) {
+            // Never wait for a lock: a process that died holding it would stall this thread for
+            // Chronicle's lock timeout. A busy segment reads as a miss, looked up elsewhere.
+            if (!context.readLock().tryLock()) {
+                onBusy.run();
+                return null;
+            }
+            MapEntry<CharSequence, byte[]> present = context.entry();
+            bytes = present == null ? null : present.value().get();
+        }
+        if (bytes == null) {
+            return null;
+        }
+        RouteEntry entry = EntryCodec.decode(keyString, bytes, bytes.length);
+        if (entry == null) {
+            onInvalid.run();
+        }
+        return entry;
+    }
+
+    /** What to run when a stored entry does not decode, and when a read finds its segment locked. */
+    void listen(Runnable onInvalid, Runnable onBusy) {
+        this.onInvalid = onInvalid;
+        this.onBusy = onBusy;
     }
 
     /**
@@ -66,14 +122,19 @@ public final class L1Store implements AutoCloseable {
      * thread (and benchmarks) call it: it may wait for a lock another process holds.
      */
     public boolean apply(RouteEntry entry) {
+        return apply(entry, RouteEntry.NOT_ASKED);
+    }
+
+    /** The same for PostgreSQL's answer to a question asked at {@code askedAt} ({@link RouteEntry#replaces}). */
+    boolean apply(RouteEntry entry, long askedAt) {
         try (ExternalMapQueryContext<CharSequence, byte[], ?> context = map.queryContext(entry.key())) {
-            context.updateLock().lock();
+            lock(context, entry.key());
             MapEntry<CharSequence, byte[]> present = context.entry();
             if (present == null) {
                 context.absentEntry().doInsert(context.wrapValueAsData(EntryCodec.encode(entry)));
                 return true;
             }
-            if (!EntryCodec.supersedes(entry, present.value().get())) {
+            if (!EntryCodec.replaces(entry, present.value().get(), askedAt)) {
                 return false;
             }
             present.doReplaceValue(context.wrapValueAsData(EntryCodec.encode(entry)));
@@ -98,7 +159,7 @@ public final class L1Store implements AutoCloseable {
         int removed = 0;
         for (String key : stale) {
             try (ExternalMapQueryContext<CharSequence, byte[], ?> context = map.queryContext(key)) {
-                context.updateLock().lock();
+                lock(context, key);
                 MapEntry<CharSequence, byte[]> present = context.entry();
                 if (present != null) {
                     byte[] bytes = present.value().get();
@@ -111,6 +172,31 @@ public final class L1Store implements AutoCloseable {
             }
         }
         return removed;
+    }
+
+    /**
+     * Takes the entry's update lock, waiting at most {@link #WRITE_LOCK_WAIT_MILLIS}: our own
+     * holders keep it for microseconds, so a longer wait means a holder that died.
+     */
+    private static void lock(ExternalMapQueryContext<CharSequence, byte[], ?> context, String key) {
+        boolean locked;
+        try {
+            locked = context.updateLock().tryLock(WRITE_LOCK_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            locked = false;
+        }
+        if (!locked) {
+            throw new LockedSegment(key);
+        }
+    }
+
+    /** The segment of a key stayed locked past the wait: a process probably died holding its lock. */
+    static final class LockedSegment extends RuntimeException {
+        LockedSegment(String key) {
+            super("the L1 segment of " + key + " stayed locked for " + WRITE_LOCK_WAIT_MILLIS
+                    + " ms: a process sharing the file probably died holding its lock", null, false, false);
+        }
     }
 
     /** Whether L1 is at least 90 % full; then negative entries stay out of it. */

@@ -25,7 +25,7 @@ final class L1Writer {
     private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     /** {@code live}: an event that arrived after the sidecar caught up with the topic (see {@link #event}). */
-    private record Write(RouteEntry entry, boolean event, boolean live) {
+    private record Write(RouteEntry entry, boolean event, boolean live, long askedAt) {
     }
 
     private final MpscArrayQueue<Write> queue = new MpscArrayQueue<>(CAPACITY);
@@ -40,6 +40,8 @@ final class L1Writer {
     private final Thread thread;
     private long nextSweepNanos;
     private volatile boolean running = true;
+    /** Why the thread stopped on its own, or null. */
+    private volatile String failure;
 
     /** {@code onEventApplied} runs on the writer thread with the key of every live event written. */
     L1Writer(L1Store l1, NearCache near, Consumer<String> onEventApplied, ProxyMetrics metrics, LongSupplier clock,
@@ -56,9 +58,12 @@ final class L1Writer {
         thread.start();
     }
 
-    /** A lookup result; returns false (and counts it) when the queue is full. Never blocks. */
-    boolean fill(RouteEntry entry) {
-        if (queue.offer(new Write(entry, false, false))) {
+    /**
+     * A lookup result; {@code askedAt} as in {@link RouteEntry#replaces}. Returns false (and counts
+     * it) when the queue is full. Never blocks.
+     */
+    boolean fill(RouteEntry entry, long askedAt) {
+        if (queue.offer(new Write(entry, false, false, askedAt))) {
             LockSupport.unpark(thread);
             return true;
         }
@@ -73,7 +78,7 @@ final class L1Writer {
      * were handled when they happened, and a restarting fleet must not send Redis a delete per route.
      */
     long event(RouteEntry entry, boolean live) throws InterruptedException {
-        Write write = new Write(entry, true, live);
+        Write write = new Write(entry, true, live, RouteEntry.NOT_ASKED);
         long sequence = eventsEnqueued.incrementAndGet();
         while (!queue.offer(write)) {
             if (!running) {
@@ -92,17 +97,28 @@ final class L1Writer {
     }
 
     private void run() {
-        while (running || !queue.isEmpty()) {
-            Write write = queue.relaxedPoll();
-            if (write == null) {
-                sweepIfDue();
-                // Producers unpark this thread after each offer, so an idle writer costs no CPU and
-                // a new write is applied at once; the timeout only paces the sweep and the stop check.
-                LockSupport.parkNanos(IDLE_PARK_NANOS);
-                continue;
+        try {
+            while (running || !queue.isEmpty()) {
+                Write write = queue.relaxedPoll();
+                if (write == null) {
+                    sweepIfDue();
+                    // Producers unpark this thread after each offer, so an idle writer costs no CPU and
+                    // a new write is applied at once; the timeout only paces the sweep and the stop check.
+                    LockSupport.parkNanos(IDLE_PARK_NANOS);
+                    continue;
+                }
+                apply(write);
             }
-            apply(write);
+        } catch (Throwable e) { // an Error too: /healthz must tell, never a silent thread death
+            failure = "the L1 writer stopped: " + e;
+            running = false;
+            log.error("the L1 writer stopped; /healthz answers 503 until the sidecar is restarted", e);
         }
+    }
+
+    /** Why the writer thread stopped on its own, or null while it runs (or was closed). */
+    String failure() {
+        return failure;
     }
 
     /** Once a minute, when idle: negative entries past their TTL leave L1. */
@@ -127,16 +143,19 @@ final class L1Writer {
         RouteEntry newest = entry;
         try {
             // A nearly full L1 keeps its room for routes: unknown keys stay in the near cache only.
-            stored = (entry.exists() || !l1.nearlyFull()) && l1.apply(entry);
+            stored = (entry.exists() || !l1.nearlyFull()) && l1.apply(entry, write.askedAt());
             if (!stored) {
                 RouteEntry inL1 = l1.get(entry.key(), entry.key());
                 newest = inL1 != null ? inL1 : entry;
             }
+        } catch (L1Store.LockedSegment e) {
+            metrics.l1LockBusy().increment();
+            log.warn("{}; the write goes to the near cache only", e.getMessage());
         } catch (RuntimeException e) {
             // A full or broken L1 must not lose the event: the near cache and Redis still learn it.
             log.error("cannot write route {} to L1", entry.key(), e);
         }
-        near.offer(newest);
+        near.offer(newest, newest == entry ? write.askedAt() : RouteEntry.NOT_ASKED);
         if (write.event()) {
             (stored ? metrics.eventsApplied() : metrics.eventsIgnored()).increment();
             if (write.live()) {

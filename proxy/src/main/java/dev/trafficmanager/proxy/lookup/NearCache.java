@@ -36,13 +36,19 @@ final class NearCache {
 
     /** Stores {@code entry} unless the cache holds one that supersedes it. */
     void offer(RouteEntry entry) {
+        offer(entry, RouteEntry.NOT_ASKED);
+    }
+
+    /** The same for PostgreSQL's answer to a question asked at {@code askedAt} ({@link RouteEntry#replaces}). */
+    void offer(RouteEntry entry, long askedAt) {
         if (capacity == 0) {
             return;
         }
         if (entries.size() >= capacity && !entries.containsKey(entry.key())) {
             evictSome();
         }
-        entries.merge(entry.key(), entry, (old, fresh) -> fresh.supersedes(old) ? fresh : old);
+        entries.merge(entry.key(), entry,
+                (old, fresh) -> fresh.replaces(old.revision(), old.fetchedAtMillis(), askedAt) ? fresh : old);
     }
 
     int size() {

@@ -88,7 +88,16 @@ public final class RedisRouteCache implements RouteCache {
             return CompletableFuture.failedFuture(new IllegalStateException("Redis is not connected"));
         }
         return c.async().get(PREFIX + key)
-                .thenApply(bytes -> bytes == null ? null : EntryCodec.decode(key, bytes, bytes.length));
+                .thenApply(bytes -> {
+                    if (bytes == null) {
+                        return null;
+                    }
+                    RouteEntry entry = EntryCodec.decode(key, bytes, bytes.length);
+                    if (entry == null) {
+                        throw new InvalidEntry(key);
+                    }
+                    return entry;
+                });
     }
 
     @Override

@@ -34,6 +34,7 @@ import java.util.function.LongSupplier;
  * gets its 503 without waiting.
  */
 public final class Resolver {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Resolver.class);
 
     /** An answer and the tier that gave it; {@code stale} when no tier could confirm it. */
     public record Resolution(RouteEntry entry, Tier tier, boolean stale) {
@@ -95,6 +96,7 @@ public final class Resolver {
         this.redisRejections = redisBreakers.rejections();
         this.postgresRejections = postgresBreakers.rejections();
         this.writer = new L1Writer(l1, near, redis::delete, metrics, clock, negativeTtl);
+        l1.listen(metrics.invalidEntries(Tier.L1)::increment, metrics.l1LockBusy()::increment);
         metrics.gauge("tm_l1_entries", "entries in the L1 file", l1::size);
         metrics.gauge("tm_near_cache_entries", "entries in the on-heap copy of L1", near::size);
         metrics.gauge("tm_route_lookups_in_flight", "keys being looked up in Redis or PostgreSQL", inflight::size);
@@ -107,16 +109,17 @@ public final class Resolver {
     public RouteEntry cached(RouteKeyProbe probe) {
         Tier tier = Tier.NEAR;
         RouteEntry entry = near.get(probe);
+        long now = clock.getAsLong();
         if (entry == null) {
             tier = Tier.L1;
-            entry = l1.get(probe, probe.toString());
+            entry = fromL1(probe, null, now);
             if (entry == null) {
                 metrics.lookup(Tier.L1, Result.MISS);
                 return null;
             }
             near.offer(entry);
         }
-        long age = clock.getAsLong() - entry.fetchedAtMillis();
+        long age = now - entry.fetchedAtMillis();
         boolean positive = entry.active();
         boolean expired = age >= (positive ? positiveTtl : negativeTtl);
         if (expired && sourcesAnswering) {
@@ -145,7 +148,7 @@ public final class Resolver {
             }
             // Only on failure, and off the event loop: the last known entry, however old.
             RouteEntry inNear = near.get(key);
-            RouteEntry known = inNear != null ? inNear : l1.get(key, key);
+            RouteEntry known = inNear != null ? inNear : fromL1(key, key, clock.getAsLong());
             if (known != null) {
                 metrics.staleServes().increment();
                 return new Resolution(known, inNear != null ? Tier.NEAR : Tier.L1, true);
@@ -171,7 +174,21 @@ public final class Resolver {
     /** The near cache's or L1's entry for {@code key}, however old; null when neither has one. */
     public RouteEntry entry(String key) {
         RouteEntry entry = near.get(key);
-        return entry != null ? entry : l1.get(key, key);
+        return entry != null ? entry : fromL1(key, key, clock.getAsLong());
+    }
+
+    /**
+     * L1's entry for {@code key} ({@code keyString} its string, or null to make it), or null; an
+     * entry claiming a confirmation in the future is refused as invalid (counted), like one that
+     * does not decode.
+     */
+    private RouteEntry fromL1(CharSequence key, String keyString, long now) {
+        RouteEntry entry = l1.get(key, keyString != null ? keyString : key.toString());
+        if (entry != null && entry.fromTheFuture(now)) {
+            metrics.invalidEntries(Tier.L1).increment();
+            return null;
+        }
+        return entry;
     }
 
     /**
@@ -245,6 +262,13 @@ public final class Resolver {
                 redisRejections.increment();
                 return null;
             }
+            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+            if (cause instanceof RouteCache.InvalidEntry || cached != null && cached.fromTheFuture(clock.getAsLong())) {
+                // A corrupt or forged value: never trusted, PostgreSQL answers (and overwrites it).
+                metrics.invalidEntries(Tier.REDIS).increment();
+                metrics.lookup(Tier.REDIS, Result.MISS);
+                return null;
+            }
             if (error != null) {
                 metrics.lookup(Tier.REDIS, Result.ERROR);
                 return null;
@@ -258,8 +282,9 @@ public final class Resolver {
             return cached;
         }).thenCompose(fromRedis -> {
             if (fromRedis != null) {
-                return CompletableFuture.completedFuture(new Resolution(store(fromRedis), Tier.REDIS, false));
+                return CompletableFuture.completedFuture(new Resolution(store(fromRedis, RouteEntry.NOT_ASKED), Tier.REDIS, false));
             }
+            long askedAt = clock.getAsLong();
             return fromPostgres(key).handle((fromDb, error) -> {
                 if (error == BREAKER_OPEN) {
                     postgresRejections.increment();
@@ -267,13 +292,24 @@ public final class Resolver {
                 }
                 if (error != null) {
                     metrics.lookup(Tier.POSTGRES, Result.ERROR);
+                    logFailure(key, error);
                     throw new LookupUnavailableException("PostgreSQL lookup of " + key + " failed: " + error);
                 }
                 metrics.lookup(Tier.POSTGRES, fromDb.active() ? Result.HIT : Result.NEGATIVE);
                 redis.put(fromDb, (fromDb.active() ? positiveTtl : negativeTtl));
-                return new Resolution(store(fromDb), Tier.POSTGRES, false);
+                return new Resolution(store(fromDb, askedAt), Tier.POSTGRES, false);
             });
         });
+    }
+
+    /** A failed PostgreSQL lookup: an outage at debug (the breaker logs it), anything unexpected loudly. */
+    private static void logFailure(String key, Throwable error) {
+        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        if (cause instanceof java.sql.SQLException || cause instanceof IllegalStateException) {
+            log.debug("PostgreSQL lookup of {} failed: {}", key, cause.toString());
+        } else {
+            log.error("PostgreSQL lookup of {} failed unexpectedly", key, cause);
+        }
     }
 
     private CompletionStage<RouteEntry> fromRedis(String key) {
@@ -320,19 +356,37 @@ public final class Resolver {
     }
 
     /**
-     * Puts a looked-up entry in the near cache now and in L1 through the writer, unless L1 already
-     * holds a newer revision (an event overtook the lookup): then that one is used.
+     * Puts a looked-up entry in the near cache now and in L1 through the writer, unless a cache
+     * holds an entry it may not replace ({@link RouteEntry#replaces}: a newer revision, unless
+     * {@code entry} is PostgreSQL's answer to a question asked at {@code askedAt} and nothing
+     * confirmed the cached one since): then that one is used. PostgreSQL's answer replacing a
+     * higher revision is a regression: a forged or corrupt cache value, or a database restored
+     * from a backup; counted and logged.
      */
-    private RouteEntry store(RouteEntry entry) {
-        RouteEntry inL1 = l1.get(entry.key(), entry.key());
-        if (inL1 != null && inL1.supersedes(entry) && inL1.revision() > entry.revision()) {
-            near.offer(inL1);
-            return inL1;
+    private RouteEntry store(RouteEntry entry, long askedAt) {
+        String key = entry.key();
+        RouteEntry inNear = near.get(key);
+        RouteEntry inL1 = fromL1(key, key, clock.getAsLong());
+        RouteEntry current = inNear == null || inL1 != null && inL1.revision() > inNear.revision() ? inL1 : inNear;
+        if (current != null && !entry.replaces(current.revision(), current.fetchedAtMillis(), askedAt)) {
+            near.offer(current);
+            return current;
         }
-        near.offer(entry);
-        writer.fill(entry);
-        RouteEntry winner = near.get(entry.key());
+        if (current != null && current.revision() > entry.revision()) {
+            metrics.revisionRegressions().increment();
+            log.warn("route {}: PostgreSQL answered revision {} ({}), replacing revision {} ({}) a cache held: "
+                    + "a forged or corrupt cache value, or a restored database", key, entry.revision(),
+                    entry.exists() ? entry.url() : "absent", current.revision(), current.url());
+        }
+        near.offer(entry, askedAt);
+        writer.fill(entry, askedAt);
+        RouteEntry winner = near.get(key);
         return winner != null && winner.supersedes(entry) ? winner : entry;
+    }
+
+    /** Why a background thread of the lookup stopped on its own (the L1 writer), or null. */
+    public String failure() {
+        return writer.failure();
     }
 
     /** Stops the L1 writer; returns whether it stopped (only then may L1 be closed). */

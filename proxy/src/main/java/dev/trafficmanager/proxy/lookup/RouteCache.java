@@ -5,8 +5,18 @@ import java.util.concurrent.CompletionStage;
 /** L2: a shared cache of route entries (Redis). Implementations never block the caller. */
 public interface RouteCache extends AutoCloseable {
 
-    /** The cached entry, null when the cache has none; fails when the cache cannot answer. */
+    /**
+     * The cached entry, null when the cache has none; fails when the cache cannot answer, and with
+     * {@link InvalidEntry} when what it holds is not a valid entry.
+     */
     CompletionStage<RouteEntry> get(String key);
+
+    /** The cache holds a value for the key that is not a valid entry: a miss, counted. No stack trace. */
+    final class InvalidEntry extends RuntimeException {
+        public InvalidEntry(String key) {
+            super("invalid cached entry for " + key, null, false, false);
+        }
+    }
 
     /** Caches {@code entry} for {@code ttlMillis}; best effort. */
     void put(RouteEntry entry, long ttlMillis);

@@ -8,6 +8,14 @@ import dev.trafficmanager.proxy.upstream.UpstreamTarget;
  * confirmed it. Immutable, so event loops read it without locks.
  */
 public final class RouteEntry {
+    /** {@link #replaces}'s {@code askedAt} for an entry that is not PostgreSQL's answer. */
+    public static final long NOT_ASKED = Long.MIN_VALUE;
+    /**
+     * How far in the future a confirmation time may lie (the clocks of the nodes that wrote Redis
+     * and L1 differ a little); later, the entry is invalid.
+     */
+    public static final long MAX_SKEW_MILLIS = 5_000;
+
     private final String key;
     private final String url;
     private final boolean active;
@@ -21,10 +29,14 @@ public final class RouteEntry {
         this.active = active;
         this.revision = revision;
         this.fetchedAtMillis = fetchedAtMillis;
-        this.target = active ? UpstreamTarget.parse(url) : null;
+        UpstreamTarget parsed = url == null ? null : UpstreamTarget.parse(url);
+        this.target = active ? parsed : null;
     }
 
-    /** A route that exists, active or not. */
+    /**
+     * A route that exists, active or not. Throws {@link IllegalArgumentException} for a revision
+     * below 1 or a URL that breaks the route model's rules, whichever tier the values came from.
+     */
     public static RouteEntry found(String key, String url, boolean active, long revision, long fetchedAtMillis) {
         if (revision < 1 || url == null) {
             throw new IllegalArgumentException("route " + key + ": revision " + revision + " (expected: >= 1 with a url)");
@@ -43,8 +55,27 @@ public final class RouteEntry {
      * confirmation time.
      */
     public boolean supersedes(RouteEntry other) {
-        return other == null || revision > other.revision
-                || revision == other.revision && fetchedAtMillis > other.fetchedAtMillis;
+        return other == null || replaces(other.revision, other.fetchedAtMillis, NOT_ASKED);
+    }
+
+    /**
+     * Whether this entry should replace a stored one with {@code storedRevision} confirmed at
+     * {@code storedFetchedAt}. {@code askedAt} is when PostgreSQL, the source of truth, was asked
+     * for this entry, or {@link #NOT_ASKED} for a cache's answer or an event. PostgreSQL's answer
+     * replaces whatever is stored, a higher revision too (a forged or corrupt cache value must not
+     * pin a route), unless the stored entry was confirmed after the question was asked and not in
+     * the future: an event that overtook the lookup.
+     */
+    public boolean replaces(long storedRevision, long storedFetchedAt, long askedAt) {
+        if (revision > storedRevision || revision == storedRevision && fetchedAtMillis > storedFetchedAt) {
+            return true;
+        }
+        return askedAt != NOT_ASKED && !(storedFetchedAt > askedAt && storedFetchedAt <= fetchedAtMillis + MAX_SKEW_MILLIS);
+    }
+
+    /** Whether this entry claims a confirmation later than {@code now} plus the allowed clock skew. */
+    public boolean fromTheFuture(long now) {
+        return fetchedAtMillis > now + MAX_SKEW_MILLIS;
     }
 
     public String key() {

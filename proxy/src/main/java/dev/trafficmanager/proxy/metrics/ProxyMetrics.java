@@ -44,6 +44,9 @@ public final class ProxyMetrics {
     private final Counter eventsUndecodable;
     private final Counter l1WritesDropped;
     private final Counter upstreamRetries;
+    private final Counter revisionRegressions;
+    private final Counter l1LockBusy;
+    private final Map<Tier, Counter> invalidEntries = new EnumMap<>(Tier.class);
     private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
     // Error codes and pass-through kinds are a small fixed set: a counter each, made on first use.
     private final Map<String, Counter> errors = new ConcurrentHashMap<>();
@@ -67,6 +70,9 @@ public final class ProxyMetrics {
                         .description("route lookups by the tier asked and its answer").register(registry);
             }
             lookups.put(tier, byResult);
+            invalidEntries.put(tier, Counter.builder("tm_route_entries_invalid").tag("tier", tier.name().toLowerCase())
+                    .description("cached entries refused as invalid (bad URL or revision, undecodable, confirmed in the future) and treated as misses")
+                    .register(registry));
         }
         upstreamLatency = Timer.builder("tm_upstream_latency")
                 .description("from the request sent upstream to the response's headers")
@@ -80,6 +86,8 @@ public final class ProxyMetrics {
         eventsIgnored = counter("tm_kafka_events_ignored", "route events older than or equal to what L1 held");
         eventsUndecodable = counter("tm_kafka_events_undecodable", "records on the topic that are not route events");
         l1WritesDropped = counter("tm_l1_writes_dropped", "lookup results not written to L1 because the writer queue was full");
+        l1LockBusy = counter("tm_l1_lock_busy", "L1 reads and writes that found their segment locked (by a process that died holding it?) and went on without it");
+        revisionRegressions = counter("tm_route_revision_regressions", "PostgreSQL answers that replaced a higher revision a cache held");
         upstreamRetries = counter("tm_upstream_retries", "requests tried again because they never reached their upstream (a refused connection, or a reused one the upstream closed)");
     }
 
@@ -166,6 +174,19 @@ public final class ProxyMetrics {
 
     public Counter upstreamRetries() {
         return upstreamRetries;
+    }
+
+    public Counter l1LockBusy() {
+        return l1LockBusy;
+    }
+
+    public Counter revisionRegressions() {
+        return revisionRegressions;
+    }
+
+    /** Entries from {@code tier} refused as invalid. */
+    public Counter invalidEntries(Tier tier) {
+        return invalidEntries.get(tier);
     }
 
     /**

@@ -239,10 +239,10 @@ final class Exchange implements ResponseListener {
     private void startResponse(HttpResponse response) {
         int code = response.status().code();
         boolean informational = code >= 100 && code < 200;
-        if (code == 101) {
-            // Upgrade headers are hop-by-hop and never forwarded, so an upstream switching protocols is broken.
+        String unforwardable = Forwarding.unforwardable(response, connection.clientVersion());
+        if (unforwardable != null) {
             ReferenceCountUtil.release(response);
-            fail(HttpResponseStatus.BAD_GATEWAY, "upstream_unreachable", "upstream " + target + " switched protocols unasked");
+            fail(HttpResponseStatus.BAD_GATEWAY, "upstream_unreachable", "upstream " + target + " " + unforwardable);
             return;
         }
         boolean bodyless = informational || code == 204 || code == 304 || request.method().equals(HttpMethod.HEAD);

@@ -64,9 +64,13 @@ final class Forwarding {
      * client gets it close-delimited, so {@code keepAlive} must then be false.
      */
     static void prepareResponse(HttpResponse response, HttpVersion clientVersion, boolean keepAlive, boolean bodyless) {
+        String codings = transferCodings(response.headers());
         boolean chunked = removeHopByHop(response);
         boolean http11 = clientVersion.equals(HttpVersion.HTTP_1_1);
-        if (!bodyless && http11 && (chunked || !HttpUtil.isContentLengthSet(response))) {
+        if (codings != null && http11) {
+            // The body keeps its coding (gzip...): only the chunked framing is ours (RFC 9112 section 6.1).
+            response.headers().set(HttpHeaderNames.TRANSFER_ENCODING, codings + ", chunked");
+        } else if (!bodyless && http11 && (chunked || !HttpUtil.isContentLengthSet(response))) {
             response.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
         response.setProtocolVersion(clientVersion);
@@ -75,6 +79,40 @@ final class Forwarding {
         } else if (!http11 && keepAlive) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
+    }
+
+    /**
+     * Why an upstream response cannot be forwarded to a client of {@code clientVersion}, or null:
+     * a 101 nobody asked for (Upgrade is hop-by-hop and never forwarded), or a transfer coding
+     * other than chunked ({@code gzip, chunked}) for an HTTP/1.0 client, which knows none.
+     */
+    static String unforwardable(HttpResponse response, HttpVersion clientVersion) {
+        if (response.status().code() == 101) {
+            return "switched protocols unasked";
+        }
+        if (clientVersion.equals(HttpVersion.HTTP_1_1)) {
+            return null;
+        }
+        String codings = transferCodings(response.headers());
+        return codings == null ? null : "answered with Transfer-Encoding " + codings
+                + ", which an HTTP/1.0 client cannot decode (expected: a body without transfer codings)";
+    }
+
+    /** The message's transfer codings other than chunked ({@code gzip}), or null for none (no list allocated). */
+    static String transferCodings(HttpHeaders headers) {
+        if (!headers.contains(HttpHeaderNames.TRANSFER_ENCODING)) {
+            return null;
+        }
+        StringBuilder codings = null;
+        for (String value : headers.getAll(HttpHeaderNames.TRANSFER_ENCODING)) {
+            for (String token : value.split(",")) {
+                String coding = token.trim();
+                if (!coding.isEmpty() && !coding.equalsIgnoreCase("chunked")) {
+                    codings = codings == null ? new StringBuilder(coding) : codings.append(", ").append(coding);
+                }
+            }
+        }
+        return codings == null ? null : codings.toString();
     }
 
     /** Whether an HTTP/1.0 client can keep the connection for this response: only with a length. */

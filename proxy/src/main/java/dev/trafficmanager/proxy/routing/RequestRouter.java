@@ -25,6 +25,8 @@ import java.util.List;
  *   <li>any other authority is an outside host: passed through (or tunnelled for CONNECT) under
  *       the allow-any outbound policy, refused (403) under registry-only.</li>
  * </ol>
+ * A route's request path is made safe to append to the route's base path ({@link RequestPath});
+ * an outside host's passes verbatim, as it has no base to climb out of.
  * A request that carries this sidecar's own {@code Via} pseudonym has come round in a loop (an
  * outside host that is the sidecar under another name, a route pointing at it): 508.
  * Thread-safe and immutable; the route-header path allocates nothing but the Host check's list.
@@ -112,7 +114,14 @@ public final class RequestRouter {
             out.refuse(HttpResponseStatus.BAD_REQUEST, problem.code(), problem.message());
             return;
         }
-        out.route(target.originForm(), forwardedHost);
+        String path;
+        try {
+            path = RequestPath.normalize(target.originForm());
+        } catch (RequestPath.Invalid e) {
+            out.refuse(HttpResponseStatus.BAD_REQUEST, "invalid_path", e.getMessage());
+            return;
+        }
+        out.route(path, forwardedHost);
     }
 
     /**

@@ -29,6 +29,7 @@ public final class UpstreamPool {
     private final CircuitBreaker breaker;
     private final Counter rejections;
     private int open;
+    private long lastUsedNanos = System.nanoTime();
 
     /** The pool is full: a local limit, which says nothing about the upstream's health. */
     public static final class Exhausted extends IllegalStateException {
@@ -71,6 +72,7 @@ public final class UpstreamPool {
 
     /** A pooled connection if one is alive, else a new one; the listener hears which. */
     public void acquire(ResponseListener exchange) {
+        lastUsedNanos = System.nanoTime();
         Channel channel;
         while ((channel = idle.pollLast()) != null) {
             idleGauge.decrement();
@@ -119,6 +121,19 @@ public final class UpstreamPool {
         } else {
             channel.close();
         }
+    }
+
+    /**
+     * Whether no connection is open (none idle, none in use or connecting): then the pool may be
+     * dropped, and its breaker with it, once unused a while (a breaker untouched that long has
+     * nothing current to say).
+     */
+    boolean idle() {
+        return open == 0;
+    }
+
+    long lastUsedNanos() {
+        return lastUsedNanos;
     }
 
     /** Called by the connection's handler when it closed. */

@@ -18,8 +18,13 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.resolver.AddressResolverGroup;
 import io.netty.util.concurrent.FastThreadLocal;
 import java.net.InetSocketAddress;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.function.Predicate;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -32,6 +37,9 @@ import java.util.concurrent.atomic.LongAdder;
  * </pre>
  */
 public final class UpstreamPools {
+    /** Pools per event loop before the least recently used idle ones are dropped at once. */
+    static final int MAX_POOLS_PER_LOOP = 1024;
+
     private final ProxyConfig.Upstream settings;
     private final Class<? extends Channel> channelType;
     private final SslContext ssl;
@@ -40,12 +48,8 @@ public final class UpstreamPools {
     private final LongAdder openConnections = new LongAdder();
     private final LongAdder idleConnections = new LongAdder();
     private final ProxyMetrics.Breakers breakers;
-    private final FastThreadLocal<Map<String, UpstreamPool>> perLoop = new FastThreadLocal<>() {
-        @Override
-        protected Map<String, UpstreamPool> initialValue() {
-            return new HashMap<>();
-        }
-    };
+    private final LongAdder poolCount = new LongAdder();
+    private final FastThreadLocal<Map<String, UpstreamPool>> perLoop = new FastThreadLocal<>();
 
     public UpstreamPools(ProxyConfig.Upstream settings, Class<? extends Channel> channelType, SslContext ssl,
                          AddressResolverGroup<InetSocketAddress> resolver, ProxyMetrics metrics) {
@@ -56,17 +60,56 @@ public final class UpstreamPools {
         this.breakers = metrics.breakers("upstream");
         metrics.gauge("tm_upstream_connections_open", "upstream connections open, in use or pooled", openConnections::sum);
         metrics.gauge("tm_upstream_connections_idle", "upstream connections waiting in a pool", idleConnections::sum);
+        metrics.gauge("tm_upstream_pools", "upstream connection pools (one per upstream and event loop)", poolCount::sum);
     }
 
     /** The calling event loop's pool for {@code target}; call only on {@code loop}. */
     public UpstreamPool pool(EventLoop loop, UpstreamTarget target) {
         Map<String, UpstreamPool> pools = perLoop.get();
+        if (pools == null) {
+            pools = new HashMap<>();
+            perLoop.set(pools);
+            Map<String, UpstreamPool> mine = pools;
+            long after = settings.poolEvictAfter().toNanos();
+            loop.scheduleAtFixedRate(() -> evict(mine, System.nanoTime() - after), after / 2, after / 2, TimeUnit.NANOSECONDS);
+        }
         UpstreamPool pool = pools.get(target.poolKey());
         if (pool == null) {
+            if (pools.size() >= MAX_POOLS_PER_LOOP) {
+                evictOldest(pools);
+            }
             pool = create(loop, target);
             pools.put(target.poolKey(), pool);
+            poolCount.increment();
         }
         return pool;
+    }
+
+    /**
+     * Drops the pools (and their breakers) without connections and unused since {@code cutoffNanos}:
+     * without it every upstream and outside host ever called would keep one per event loop.
+     */
+    private void evict(Map<String, UpstreamPool> pools, long cutoffNanos) {
+        evict(pools, pool -> pool.idle() && pool.lastUsedNanos() - cutoffNanos < 0);
+    }
+
+    /** At the bound: the least recently used pools without connections go, a quarter of the bound at most. */
+    private void evictOldest(Map<String, UpstreamPool> pools) {
+        Set<UpstreamPool> oldest = new HashSet<>(pools.values().stream().filter(UpstreamPool::idle)
+                .sorted(Comparator.comparingLong(UpstreamPool::lastUsedNanos))
+                .limit(MAX_POOLS_PER_LOOP / 4)
+                .toList());
+        evict(pools, oldest::contains);
+    }
+
+    private void evict(Map<String, UpstreamPool> pools, Predicate<UpstreamPool> which) {
+        pools.values().removeIf(pool -> {
+            boolean evict = which.test(pool);
+            if (evict) {
+                poolCount.decrement();
+            }
+            return evict;
+        });
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.trafficmanager.proxy.upstream;
 
+import dev.trafficmanager.route.UpstreamUrl;
 import java.net.URI;
 import java.util.Locale;
 
@@ -24,9 +25,12 @@ public final class UpstreamTarget {
         this.poolKey = (https ? "https://" : "http://") + hostHeader;
     }
 
-    /** Parses a URL the route model has already validated. */
+    /**
+     * Parses a route's URL by the route model's rules ({@link UpstreamUrl}), whatever tier it came
+     * from; throws {@link dev.trafficmanager.route.InvalidRouteException} when it breaks them.
+     */
     public static UpstreamTarget parse(String url) {
-        URI uri = URI.create(url);
+        URI uri = UpstreamUrl.parse(url);
         boolean https = uri.getScheme().toLowerCase(Locale.ROOT).equals("https");
         int defaultPort = https ? 443 : 80;
         int port = uri.getPort() < 0 ? defaultPort : uri.getPort();
