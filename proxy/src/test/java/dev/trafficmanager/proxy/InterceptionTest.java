@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.trafficmanager.testing.Command;
 import dev.trafficmanager.testing.LocalStack;
 import dev.trafficmanager.testing.Poll;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -53,7 +52,8 @@ class InterceptionTest {
                 String classpath = System.getProperty("java.class.path");
                 peer.start(Map.of(), dir.resolve("upstream.log"), java, "-cp", classpath,
                         "dev.trafficmanager.testing.TestUpstream", "80", "hello-ns", PEER_ADDRESS);
-                pod.start(podSidecarEnv(harness, l1), dir.resolve("sidecar.log"), sidecarCommand(java, classpath));
+                pod.start(podSidecarEnv(harness, l1), dir.resolve("sidecar.log"),
+                        JavaCommand.of("128m", "dev.trafficmanager.proxy.Main").toArray(String[]::new));
                 Poll.until(Duration.ofSeconds(60), "the pod's sidecar answering /healthz",
                         () -> pod.run(Map.of(), "curl", "-fsS", "-m", "1", "http://127.0.0.1:15000/healthz").exit() == 0);
                 Poll.until(Duration.ofSeconds(60), "the peer's upstream answering",
@@ -103,19 +103,6 @@ class InterceptionTest {
         env.put("TM_DB_URL", "jdbc:postgresql://127.0.0.1:55432/none");
         env.put("TM_PROXY_DRAIN_TIMEOUT_MS", "500");
         return env;
-    }
-
-    /** java with this JVM's module flags (what Chronicle Map needs) and Netty's leak detector at paranoid. */
-    private static String[] sidecarCommand(String java, String classpath) {
-        List<String> command = new ArrayList<>(List.of(java));
-        for (String flag : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (flag.startsWith("--add-") || flag.startsWith("-Dchronicle.")) {
-                command.add(flag);
-            }
-        }
-        command.addAll(List.of("-Xmx128m", "-Dio.netty.leakDetection.level=paranoid", "-cp", classpath,
-                "dev.trafficmanager.proxy.Main"));
-        return command.toArray(String[]::new);
     }
 
     /** curl as the application: an unprivileged user, hello resolved to the peer's address. */

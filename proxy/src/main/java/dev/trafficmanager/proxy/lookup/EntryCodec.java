@@ -31,12 +31,24 @@ final class EntryCodec {
      * Whether {@code entry} should replace the stored bytes, by {@link RouteEntry#replaces} rules,
      * reading only the stored revision and fetch time (no URL decoding on the write path).
      */
-    static boolean replaces(RouteEntry entry, byte[] stored, long askedAt) {
+    static boolean replaces(RouteEntry entry, byte[] stored, long askedAt, long now) {
         if (stored == null || stored.length < HEADER || stored[0] != FORMAT) {
             return true;
         }
         ByteBuffer in = ByteBuffer.wrap(stored);
-        return entry.replaces(in.getLong(2), in.getLong(10), askedAt);
+        return entry.replaces(in.getLong(2), in.getLong(10), askedAt, now);
+    }
+
+    /** A shared cache's value for {@code key}: null for none, {@link RouteCache.InvalidEntry} when it does not decode. */
+    static RouteEntry decodeCached(String key, byte[] bytes) {
+        if (bytes == null) {
+            return null;
+        }
+        RouteEntry entry = decode(key, bytes, bytes.length);
+        if (entry == null) {
+            throw new RouteCache.InvalidEntry(key);
+        }
+        return entry;
     }
 
     /**

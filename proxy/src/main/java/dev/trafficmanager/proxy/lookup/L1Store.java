@@ -27,6 +27,7 @@ public final class L1Store implements AutoCloseable {
     private static final String NAME = "tm-routes";
     /** How long the writer waits for an entry's lock before it gives up on the write. */
     static final long WRITE_LOCK_WAIT_MILLIS = 200;
+
     private static final String LOCK_TIMEOUT_PROPERTY = "net.openhft.chronicle.map.lockTimeoutSeconds";
 
     static {
@@ -56,6 +57,7 @@ public final class L1Store implements AutoCloseable {
         Path absolute = file.toAbsolutePath();
         L1Directory.prepare(absolute.getParent());
         try {
+            L1Header.check(absolute);
             return new L1Store(openLayout(absolute, maxEntries));
         } catch (IOException | RuntimeException | InternalError e) { // InternalError: a fault reading a mapped file
             L1Directory.moveAside(absolute, e);
@@ -122,11 +124,11 @@ public final class L1Store implements AutoCloseable {
      * thread (and benchmarks) call it: it may wait for a lock another process holds.
      */
     public boolean apply(RouteEntry entry) {
-        return apply(entry, RouteEntry.NOT_ASKED);
+        return apply(entry, RouteEntry.NOT_ASKED, 0);
     }
 
-    /** The same for PostgreSQL's answer to a question asked at {@code askedAt} ({@link RouteEntry#replaces}). */
-    boolean apply(RouteEntry entry, long askedAt) {
+    /** The same for PostgreSQL's answer to a question asked at {@code askedAt}, at {@code now} ({@link RouteEntry#replaces}). */
+    boolean apply(RouteEntry entry, long askedAt, long now) {
         try (ExternalMapQueryContext<CharSequence, byte[], ?> context = map.queryContext(entry.key())) {
             lock(context, entry.key());
             MapEntry<CharSequence, byte[]> present = context.entry();
@@ -134,7 +136,7 @@ public final class L1Store implements AutoCloseable {
                 context.absentEntry().doInsert(context.wrapValueAsData(EntryCodec.encode(entry)));
                 return true;
             }
-            if (!EntryCodec.replaces(entry, present.value().get(), askedAt)) {
+            if (!EntryCodec.replaces(entry, present.value().get(), askedAt, now)) {
                 return false;
             }
             present.doReplaceValue(context.wrapValueAsData(EntryCodec.encode(entry)));

@@ -143,7 +143,7 @@ final class L1Writer {
         RouteEntry newest = entry;
         try {
             // A nearly full L1 keeps its room for routes: unknown keys stay in the near cache only.
-            stored = (entry.exists() || !l1.nearlyFull()) && l1.apply(entry, write.askedAt());
+            stored = (entry.exists() || !l1.nearlyFull()) && l1.apply(entry, write.askedAt(), clock.getAsLong());
             if (!stored) {
                 RouteEntry inL1 = l1.get(entry.key(), entry.key());
                 newest = inL1 != null ? inL1 : entry;
@@ -155,7 +155,7 @@ final class L1Writer {
             // A full or broken L1 must not lose the event: the near cache and Redis still learn it.
             log.error("cannot write route {} to L1", entry.key(), e);
         }
-        near.offer(newest, newest == entry ? write.askedAt() : RouteEntry.NOT_ASKED);
+        near.offer(newest, newest == entry ? write.askedAt() : RouteEntry.NOT_ASKED, clock.getAsLong());
         if (write.event()) {
             (stored ? metrics.eventsApplied() : metrics.eventsIgnored()).increment();
             if (write.live()) {

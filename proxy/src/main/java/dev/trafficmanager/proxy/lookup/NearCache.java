@@ -36,11 +36,11 @@ final class NearCache {
 
     /** Stores {@code entry} unless the cache holds one that supersedes it. */
     void offer(RouteEntry entry) {
-        offer(entry, RouteEntry.NOT_ASKED);
+        offer(entry, RouteEntry.NOT_ASKED, 0);
     }
 
-    /** The same for PostgreSQL's answer to a question asked at {@code askedAt} ({@link RouteEntry#replaces}). */
-    void offer(RouteEntry entry, long askedAt) {
+    /** The same for PostgreSQL's answer to a question asked at {@code askedAt}, at {@code now} ({@link RouteEntry#replaces}). */
+    void offer(RouteEntry entry, long askedAt, long now) {
         if (capacity == 0) {
             return;
         }
@@ -48,7 +48,7 @@ final class NearCache {
             evictSome();
         }
         entries.merge(entry.key(), entry,
-                (old, fresh) -> fresh.replaces(old.revision(), old.fetchedAtMillis(), askedAt) ? fresh : old);
+                (old, fresh) -> fresh.replaces(old.revision(), old.fetchedAtMillis(), askedAt, now) ? fresh : old);
     }
 
     int size() {

@@ -88,16 +88,7 @@ public final class RedisRouteCache implements RouteCache {
             return CompletableFuture.failedFuture(new IllegalStateException("Redis is not connected"));
         }
         return c.async().get(PREFIX + key)
-                .thenApply(bytes -> {
-                    if (bytes == null) {
-                        return null;
-                    }
-                    RouteEntry entry = EntryCodec.decode(key, bytes, bytes.length);
-                    if (entry == null) {
-                        throw new InvalidEntry(key);
-                    }
-                    return entry;
-                });
+                .thenApply(bytes -> EntryCodec.decodeCached(key, bytes));
     }
 
     @Override

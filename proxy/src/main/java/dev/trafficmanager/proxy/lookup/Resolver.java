@@ -6,15 +6,14 @@ import dev.trafficmanager.proxy.metrics.ProxyMetrics.Result;
 import dev.trafficmanager.proxy.metrics.ProxyMetrics.Tier;
 import dev.trafficmanager.proxy.resilience.CircuitBreaker;
 import dev.trafficmanager.route.RouteEvent;
-import io.micrometer.core.instrument.Counter;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.function.Function;
 import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Resolves route keys through the tiers: the near cache and L1 on the caller's thread, then, on a
@@ -34,7 +33,7 @@ import java.util.function.LongSupplier;
  * gets its 503 without waiting.
  */
 public final class Resolver {
-    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Resolver.class);
+    private static final Logger log = LoggerFactory.getLogger(Resolver.class);
 
     /** An answer and the tier that gave it; {@code stale} when no tier could confirm it. */
     public record Resolution(RouteEntry entry, Tier tier, boolean stale) {
@@ -50,10 +49,6 @@ public final class Resolver {
         }
     }
 
-    /** A call refused by an open breaker; without a stack trace: it is an outcome, and shared. */
-    private static final RuntimeException BREAKER_OPEN = new RuntimeException("circuit breaker open", null, false, false) {
-    };
-
     private final NearCache near;
     private final L1Store l1;
     private final L1Writer writer;
@@ -66,10 +61,8 @@ public final class Resolver {
     private final long positiveRefreshAt;
     private final long negativeRefreshAt;
     private final long timeoutMillis;
-    private final CircuitBreaker redisBreaker;
-    private final CircuitBreaker postgresBreaker;
-    private final Counter redisRejections;
-    private final Counter postgresRejections;
+    private final GuardedTier fromRedis;
+    private final GuardedTier fromPostgres;
     private final ConcurrentHashMap<String, CompletableFuture<Resolution>> inflight = new ConcurrentHashMap<>();
     /** False after a lookup no tier could answer, true again after one succeeds. */
     private volatile boolean sourcesAnswering = true;
@@ -87,14 +80,8 @@ public final class Resolver {
         this.positiveRefreshAt = positiveTtl * settings.refreshAheadPercent() / 100;
         this.negativeRefreshAt = negativeTtl * settings.refreshAheadPercent() / 100;
         this.timeoutMillis = settings.timeout().toMillis();
-        // The breakers keep time by the same clock as the TTLs, so tests can move both.
-        LongSupplier nanos = () -> TimeUnit.MILLISECONDS.toNanos(clock.getAsLong());
-        ProxyMetrics.Breakers redisBreakers = metrics.breakers("redis");
-        ProxyMetrics.Breakers postgresBreakers = metrics.breakers("postgres");
-        this.redisBreaker = new CircuitBreaker("redis", settings.breaker(), nanos, redisBreakers.listener());
-        this.postgresBreaker = new CircuitBreaker("postgres", settings.breaker(), nanos, postgresBreakers.listener());
-        this.redisRejections = redisBreakers.rejections();
-        this.postgresRejections = postgresBreakers.rejections();
+        this.fromRedis = new GuardedTier("redis", settings, clock, metrics, redis::get);
+        this.fromPostgres = new GuardedTier("postgres", settings, clock, metrics, postgres::fetch);
         this.writer = new L1Writer(l1, near, redis::delete, metrics, clock, negativeTtl);
         l1.listen(metrics.invalidEntries(Tier.L1)::increment, metrics.l1LockBusy()::increment);
         metrics.gauge("tm_l1_entries", "entries in the L1 file", l1::size);
@@ -154,7 +141,7 @@ public final class Resolver {
                 return new Resolution(known, inNear != null ? Tier.NEAR : Tier.L1, true);
             }
             metrics.lookupsUnavailable().increment();
-            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+            Throwable cause = GuardedTier.unwrap(error);
             String why = cause instanceof TimeoutException ? "no tier answered within " + timeoutMillis + " ms"
                     : cause.getMessage() != null ? cause.getMessage() : cause.toString();
             throw new LookupUnavailableException(why + "; nothing is cached for " + key);
@@ -257,13 +244,11 @@ public final class Resolver {
     }
 
     private CompletionStage<Resolution> fetch(String key) {
-        return fromRedis(key).handle((cached, error) -> {
-            if (error == BREAKER_OPEN) {
-                redisRejections.increment();
+        return fromRedis.get(key).handle((cached, error) -> {
+            if (fromRedis.refused(error)) {
                 return null;
             }
-            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-            if (cause instanceof RouteCache.InvalidEntry || cached != null && cached.fromTheFuture(clock.getAsLong())) {
+            if (GuardedTier.unwrap(error) instanceof RouteCache.InvalidEntry || cached != null && cached.fromTheFuture(clock.getAsLong())) {
                 // A corrupt or forged value: never trusted, PostgreSQL answers (and overwrites it).
                 metrics.invalidEntries(Tier.REDIS).increment();
                 metrics.lookup(Tier.REDIS, Result.MISS);
@@ -280,14 +265,13 @@ public final class Resolver {
             }
             metrics.lookup(Tier.REDIS, cached.active() ? Result.HIT : Result.NEGATIVE);
             return cached;
-        }).thenCompose(fromRedis -> {
-            if (fromRedis != null) {
-                return CompletableFuture.completedFuture(new Resolution(store(fromRedis, RouteEntry.NOT_ASKED), Tier.REDIS, false));
+        }).thenCompose(cached -> {
+            if (cached != null) {
+                return CompletableFuture.completedFuture(new Resolution(store(cached, RouteEntry.NOT_ASKED), Tier.REDIS, false));
             }
             long askedAt = clock.getAsLong();
-            return fromPostgres(key).handle((fromDb, error) -> {
-                if (error == BREAKER_OPEN) {
-                    postgresRejections.increment();
+            return fromPostgres.get(key).handle((fromDb, error) -> {
+                if (fromPostgres.refused(error)) {
                     throw new LookupUnavailableException("PostgreSQL lookup of " + key + " refused: its circuit breaker is open");
                 }
                 if (error != null) {
@@ -304,7 +288,7 @@ public final class Resolver {
 
     /** A failed PostgreSQL lookup: an outage at debug (the breaker logs it), anything unexpected loudly. */
     private static void logFailure(String key, Throwable error) {
-        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        Throwable cause = GuardedTier.unwrap(error);
         if (cause instanceof java.sql.SQLException || cause instanceof IllegalStateException) {
             log.debug("PostgreSQL lookup of {} failed: {}", key, cause.toString());
         } else {
@@ -312,42 +296,12 @@ public final class Resolver {
         }
     }
 
-    private CompletionStage<RouteEntry> fromRedis(String key) {
-        return guarded(redisBreaker, redis::get, key);
-    }
-
-    private CompletionStage<RouteEntry> fromPostgres(String key) {
-        return guarded(postgresBreaker, postgres::fetch, key);
-    }
-
-    /** {@code call} if {@code breaker} lets it through, telling the breaker how it ended. */
-    private static CompletionStage<RouteEntry> guarded(CircuitBreaker breaker,
-                                                      Function<String, CompletionStage<RouteEntry>> call, String key) {
-        if (!breaker.tryAcquire()) {
-            return CompletableFuture.failedFuture(BREAKER_OPEN);
-        }
-        CompletionStage<RouteEntry> result;
-        try {
-            result = call.apply(key);
-        } catch (RuntimeException e) {
-            breaker.onFailure();
-            throw e;
-        }
-        return result.whenComplete((entry, error) -> {
-            if (error == null) {
-                breaker.onSuccess();
-            } else {
-                breaker.onFailure();
-            }
-        });
-    }
-
     public CircuitBreaker.State redisBreaker() {
-        return redisBreaker.state();
+        return fromRedis.state();
     }
 
     public CircuitBreaker.State postgresBreaker() {
-        return postgresBreaker.state();
+        return fromPostgres.state();
     }
 
     private boolean isDueForRefresh(RouteEntry entry) {
@@ -368,7 +322,8 @@ public final class Resolver {
         RouteEntry inNear = near.get(key);
         RouteEntry inL1 = fromL1(key, key, clock.getAsLong());
         RouteEntry current = inNear == null || inL1 != null && inL1.revision() > inNear.revision() ? inL1 : inNear;
-        if (current != null && !entry.replaces(current.revision(), current.fetchedAtMillis(), askedAt)) {
+        long now = clock.getAsLong();
+        if (current != null && !entry.replaces(current.revision(), current.fetchedAtMillis(), askedAt, now)) {
             near.offer(current);
             return current;
         }
@@ -378,7 +333,7 @@ public final class Resolver {
                     + "a forged or corrupt cache value, or a restored database", key, entry.revision(),
                     entry.exists() ? entry.url() : "absent", current.revision(), current.url());
         }
-        near.offer(entry, askedAt);
+        near.offer(entry, askedAt, now);
         writer.fill(entry, askedAt);
         RouteEntry winner = near.get(key);
         return winner != null && winner.supersedes(entry) ? winner : entry;

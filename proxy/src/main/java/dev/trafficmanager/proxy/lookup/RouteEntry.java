@@ -55,22 +55,23 @@ public final class RouteEntry {
      * confirmation time.
      */
     public boolean supersedes(RouteEntry other) {
-        return other == null || replaces(other.revision, other.fetchedAtMillis, NOT_ASKED);
+        return other == null || replaces(other.revision, other.fetchedAtMillis, NOT_ASKED, 0);
     }
 
     /**
      * Whether this entry should replace a stored one with {@code storedRevision} confirmed at
      * {@code storedFetchedAt}. {@code askedAt} is when PostgreSQL, the source of truth, was asked
-     * for this entry, or {@link #NOT_ASKED} for a cache's answer or an event. PostgreSQL's answer
-     * replaces whatever is stored, a higher revision too (a forged or corrupt cache value must not
-     * pin a route), unless the stored entry was confirmed after the question was asked and not in
-     * the future: an event that overtook the lookup.
+     * for this entry, or {@link #NOT_ASKED} for a cache's answer or an event; {@code now} the time
+     * (only used then). PostgreSQL's answer replaces whatever is stored, a higher revision too (a
+     * forged or corrupt cache value must not pin a route), unless the stored entry was confirmed
+     * after the question was asked and not in the future: an event (or a later lookup) that
+     * overtook this one.
      */
-    public boolean replaces(long storedRevision, long storedFetchedAt, long askedAt) {
+    public boolean replaces(long storedRevision, long storedFetchedAt, long askedAt, long now) {
         if (revision > storedRevision || revision == storedRevision && fetchedAtMillis > storedFetchedAt) {
             return true;
         }
-        return askedAt != NOT_ASKED && !(storedFetchedAt > askedAt && storedFetchedAt <= fetchedAtMillis + MAX_SKEW_MILLIS);
+        return askedAt != NOT_ASKED && !(storedFetchedAt > askedAt && storedFetchedAt <= now + MAX_SKEW_MILLIS);
     }
 
     /** Whether this entry claims a confirmation later than {@code now} plus the allowed clock skew. */

@@ -39,33 +39,11 @@ class ResolverTest {
     @TempDir
     Path dir;
     private final AtomicLong now = new AtomicLong(1_000_000);
-    private final FakeSource postgres = new FakeSource();
+    private final FakeTiers.Postgres postgres = new FakeTiers.Postgres(now::get);
     private final ProxyMetrics metrics = new ProxyMetrics();
     private L1Store l1;
     private Resolver resolver;
     private final RouteKeyProbe probe = new RouteKeyProbe().set("team", "pay", "prod", "v1");
-
-    /** PostgreSQL as a test drives it: the route it holds, or a failure. */
-    private final class FakeSource implements RouteSource {
-        volatile String url = "http://a:8080/";
-        volatile long revision = 1;
-        volatile boolean down;
-        final AtomicInteger queries = new AtomicInteger();
-
-        @Override
-        public CompletionStage<RouteEntry> fetch(String key) {
-            queries.incrementAndGet();
-            if (down) {
-                return CompletableFuture.failedFuture(new IllegalStateException("down"));
-            }
-            return CompletableFuture.completedFuture(url == null ? RouteEntry.absent(key, now.get())
-                    : RouteEntry.found(key, url, true, revision, now.get()));
-        }
-
-        @Override
-        public void close() {
-        }
-    }
 
     @BeforeEach
     void open() {
@@ -149,36 +127,9 @@ class ResolverTest {
                 .isInstanceOf(ExecutionException.class).hasCauseInstanceOf(Resolver.LookupUnavailableException.class);
     }
 
-    /** Redis as a test drives it: empty, or failing; counts the gets and records the deletes. */
-    private static final class FakeRedis implements RouteCache {
-        volatile boolean down;
-        final AtomicInteger gets = new AtomicInteger();
-        final List<String> deleted = new CopyOnWriteArrayList<>();
-
-        @Override
-        public CompletionStage<RouteEntry> get(String key) {
-            gets.incrementAndGet();
-            return down ? CompletableFuture.failedFuture(new IllegalStateException("Redis down"))
-                    : CompletableFuture.completedFuture(null);
-        }
-
-        @Override
-        public void put(RouteEntry entry, long ttlMillis) {
-        }
-
-        @Override
-        public void delete(String key) {
-            deleted.add(key);
-        }
-
-        @Override
-        public void close() {
-        }
-    }
-
     @Test
     void afterFiveRedisFailuresLookupsSkipRedisUntilAProbeFindsItBack() throws Exception {
-        FakeRedis redis = new FakeRedis();
+        FakeTiers.Redis redis = new FakeTiers.Redis();
         redis.down = true;
         Resolver withRedis = new Resolver(l1, 100, redis, postgres, SETTINGS, metrics, now::get);
         try {
@@ -244,7 +195,7 @@ class ResolverTest {
 
     @Test
     void onlyLiveEventsDropTheirKeyFromRedis() throws Exception {
-        FakeRedis redis = new FakeRedis();
+        FakeTiers.Redis redis = new FakeTiers.Redis();
         List<String> deleted = redis.deleted;
         Resolver withRedis = new Resolver(l1, 100, redis, postgres, SETTINGS, metrics, now::get);
         try {
