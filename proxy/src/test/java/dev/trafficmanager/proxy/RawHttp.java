@@ -46,7 +46,7 @@ final class RawHttp {
         if (cl >= 0) {
             int length = Integer.parseInt(lower.substring(cl + 15, lower.indexOf("\r\n", cl)).trim());
             out.append(new String(in.readNBytes(length), StandardCharsets.ISO_8859_1));
-        } else if (lower.contains("transfer-encoding: chunked")) {
+        } else if (lower.matches("(?s).*\r\ntransfer-encoding:[^\r\n]*chunked\r\n.*")) {
             while (true) {
                 String size = readLine(in);
                 int n = Integer.parseInt(size.trim(), 16);
