@@ -33,14 +33,24 @@ build_jars() {
   (cd "$ROOT" && "${MVN[@]}" -DskipTests install)
 }
 
-# stack_up: starts the local stack (what is not running yet) and exports its addresses (TM_DB_URL,
-# TM_DB_USER, TM_DB_PASSWORD, TM_REDIS_URL, TM_KAFKA_BOOTSTRAP) and TM_ADMIN_TOKEN.
+# stack_up: starts the local stack (what is not running yet) and exports the control API's
+# addresses and credentials (`dev/stack.sh env control-api`) and TM_ADMIN_TOKEN. Sidecars start
+# with their own credentials: start_sidecar.
 stack_up() {
   bash "$ROOT/dev/stack.sh" up
-  eval "$(bash "$ROOT/dev/stack.sh" env)"
-  export TM_DB_URL TM_DB_USER TM_DB_PASSWORD TM_REDIS_URL TM_KAFKA_BOOTSTRAP
+  eval "$(bash "$ROOT/dev/stack.sh" env control-api)"
   TM_ADMIN_TOKEN="$(admin_token)"
   export TM_ADMIN_TOKEN
+}
+
+# start_sidecar NAME JAVA_ARGS...: start_java with the sidecar's addresses and credentials
+# (`dev/stack.sh env sidecar`: a read-only database role, Redis's ACL user, a Kafka user that may
+# only read) in place of the control API's.
+start_sidecar() {
+  (
+    eval "$(bash "$ROOT/dev/stack.sh" env sidecar)"
+    start_java "$@"
+  )
 }
 
 # The admin token: TM_ADMIN_TOKEN if set, else the one in .tm/admin-token, else a new one saved there.

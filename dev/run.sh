@@ -42,7 +42,7 @@ start_java demo-v2 -cp "$upstream_jar" dev.trafficmanager.testing.TestUpstream "
 start_java control-api -jar "$(jar_of control-api)"
 wait_http "$API/healthz" 90 || { tail -n 30 "$TM_HOME/log/control-api.log"; exit 1; }
 # The control API creates the topic the sidecar reads; start the sidecar once it answers.
-MALLOC_ARENA_MAX=2 start_java proxy "${SIDECAR_JVM_FLAGS[@]}" "${CHRONICLE_FLAGS[@]}" -jar "$(jar_of proxy)"
+MALLOC_ARENA_MAX=2 start_sidecar proxy "${SIDECAR_JVM_FLAGS[@]}" "${CHRONICLE_FLAGS[@]}" -jar "$(jar_of proxy)"
 wait_http "$ADMIN/readyz" 90 || { tail -n 30 "$TM_HOME/log/proxy.log"; exit 1; }
 
 # The demo tenant's token is shown once at creation: keep it under .tm/ for later runs.

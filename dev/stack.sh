@@ -10,7 +10,8 @@
 #   dev/stack.sh restart [svc...]  down, then up
 #   dev/stack.sh pause|resume <svc>  SIGSTOP / SIGCONT (fault injection: a "hung" service)
 #   dev/stack.sh status            one line per service; always exits 0
-#   dev/stack.sh env               `export` lines with the connection settings
+#   dev/stack.sh env [sidecar|control-api]  `export` lines with the connection settings and
+#                                  credentials of that client (default: sidecar)
 #   dev/stack.sh tools             install what the build needs (JDK 17, Maven, curl) if missing
 #   dev/stack.sh testtools         install what make test needs besides (iptables, iproute2, python3) if missing
 #   dev/stack.sh loadtools         install what make loadtest needs (wrk, nginx, HAProxy, gnuplot) if missing
@@ -53,11 +54,24 @@ KAFKA_HEAP_OPTS=${TM_KAFKA_HEAP_OPTS:--Xmx512m -Xms128m}
 HOST=127.0.0.1               # every service binds loopback only
 ALL_SERVICES=(postgres redis kafka)
 
-# Application-facing credentials (dev only, never used outside this machine).
+# Application-facing credentials (dev only, never used outside this machine). Every tier
+# requires them: the control API owns the schema and writes the topic; the sidecar may only read
+# PostgreSQL and the topic, and use Redis's route keys.
 DB_NAME=trafficmanager
 DB_USER=tm
 DB_PASSWORD=tm
+DB_SIDECAR_USER=tm_sidecar
+DB_SIDECAR_PASSWORD=tm-sidecar-dev
 PG_SUPERUSER_PASSWORD=postgres   # only matters for TCP logins as postgres; the socket is trust
+REDIS_USER=tm-sidecar
+REDIS_PASSWORD=tm-sidecar-redis-dev
+KAFKA_ADMIN_USER=admin           # the broker's own (inter-broker, controller) and the ACL tool's
+KAFKA_ADMIN_PASSWORD=tm-kafka-admin-dev
+KAFKA_API_USER=tm-control-api
+KAFKA_API_PASSWORD=tm-control-api-kafka-dev
+KAFKA_SIDECAR_USER=tm-sidecar
+KAFKA_SIDECAR_PASSWORD=tm-sidecar-kafka-dev
+KAFKA_TOPIC_PREFIX=tm.           # the ACLs cover every topic named tm.* (tests and load runs use their own)
 
 for p in "$PG_PORT" "$REDIS_PORT" "$KAFKA_PORT" "$KAFKA_CPORT" "$START_TIMEOUT" "$STOP_TIMEOUT"; do
   [[ $p =~ ^[0-9]+$ ]] || { echo "stack: not a number: '$p'" >&2; exit 2; }
@@ -387,6 +401,11 @@ pg_provision() {
     # CREATE DATABASE cannot run inside a transaction block: its own -c.
     "${psql[@]}" -c "CREATE DATABASE $DB_NAME OWNER $DB_USER"
   fi
+  # The sidecar's role: it logs in and reads; the control API's migrations grant it SELECT on
+  # the tables lookups read (TM_DB_SIDECAR_ROLE), nothing else.
+  if [[ -z $("${psql[@]}" -c "SELECT 1 FROM pg_roles WHERE rolname = '$DB_SIDECAR_USER'") ]]; then
+    "${psql[@]}" -c "CREATE ROLE $DB_SIDECAR_USER LOGIN PASSWORD '$DB_SIDECAR_PASSWORD'"
+  fi
 }
 
 pg_stop() {
@@ -418,9 +437,14 @@ redis_start() {
   # No persistence (--save '' / no AOF): a cache for dev/tests. Redis
   # daemonizes itself and writes its own pid file.
   # shellcheck disable=SC2094  # redis writes the logfile itself; the redirect only catches launch errors
+  # ACLs: the default user is off (no client without a password), and the sidecar's user may
+  # use the route keys only, no administrative or dangerous command.
   redis-server --port "$REDIS_PORT" --bind "$HOST" --protected-mode yes \
     --dir "$TM_HOME/redis" --daemonize yes --pidfile "$RUN_DIR/redis.pid" \
     --logfile "$LOG_DIR/redis.log" --save '' --appendonly no \
+    --user default off \
+    --user "$REDIS_USER" on ">$REDIS_PASSWORD" '~tm:route:*' resetchannels +@read +@write +@connection \
+      -@dangerous '+client|setname' '+client|id' \
     >>"$LOG_DIR/redis.log" 2>&1 9>&- || { show_log "$LOG_DIR/redis.log"; die "redis: redis-server failed to launch"; }
   echo "$REDIS_PORT" >"$RUN_DIR/redis.port"
   wait_ready redis "$t0"
@@ -468,11 +492,22 @@ kafka_config() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@$HOST:$KAFKA_CPORT
-listeners=PLAINTEXT://$HOST:$KAFKA_PORT,CONTROLLER://$HOST:$KAFKA_CPORT
-advertised.listeners=PLAINTEXT://$HOST:$KAFKA_PORT
+# Every listener authenticates: clients and the broker itself with SASL/SCRAM, the controller
+# listener with SASL/PLAIN (KRaft's controller supports no SCRAM). ACLs decide the rest.
+listeners=SASL_PLAINTEXT://$HOST:$KAFKA_PORT,CONTROLLER://$HOST:$KAFKA_CPORT
+advertised.listeners=SASL_PLAINTEXT://$HOST:$KAFKA_PORT
 controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+inter.broker.listener.name=SASL_PLAINTEXT
+listener.security.protocol.map=CONTROLLER:SASL_PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+sasl.enabled.mechanisms=SCRAM-SHA-256
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-256
+sasl.mechanism.controller.protocol=PLAIN
+listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="$KAFKA_ADMIN_USER" password="$KAFKA_ADMIN_PASSWORD";
+listener.name.controller.sasl.enabled.mechanisms=PLAIN
+listener.name.controller.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="$KAFKA_ADMIN_USER" password="$KAFKA_ADMIN_PASSWORD" user_$KAFKA_ADMIN_USER="$KAFKA_ADMIN_PASSWORD";
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:$KAFKA_ADMIN_USER
+allow.everyone.if.no.acl.found=false
 log.dirs=$KAFKA_DIR/data
 
 # Single node: every internal topic must make do with one replica.
@@ -491,6 +526,27 @@ auto.create.topics.enable=true
 # Compacted topics are used by the application.
 log.cleaner.enable=true
 EOF
+  cat >"$KAFKA_DIR/admin.properties" <<EOF
+security.protocol=SASL_PLAINTEXT
+sasl.mechanism=SCRAM-SHA-256
+sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="$KAFKA_ADMIN_USER" password="$KAFKA_ADMIN_PASSWORD";
+EOF
+  chmod 600 "$KAFKA_DIR/server.properties" "$KAFKA_DIR/admin.properties"
+}
+
+# The clients' rights, on every start (adding an ACL that exists changes nothing): the sidecar may
+# read the topics, the control API write and create them. Nothing else may do anything.
+kafka_acls() {
+  local java acl=(-cp "$KAFKA_LIBS/*" org.apache.kafka.tools.AclCommand --bootstrap-server "$HOST:$KAFKA_PORT"
+    --command-config "$KAFKA_DIR/admin.properties" --add --force --topic "$KAFKA_TOPIC_PREFIX"
+    --resource-pattern-type prefixed)
+  java=$(java_bin)
+  { "$java" -Dlog4j2.configurationFile="$KAFKA_LOG4J" "${acl[@]}" --allow-principal "User:$KAFKA_SIDECAR_USER" \
+      --operation Read --operation Describe \
+    && "$java" -Dlog4j2.configurationFile="$KAFKA_LOG4J" "${acl[@]}" --allow-principal "User:$KAFKA_API_USER" \
+      --operation Write --operation Describe --operation Create --operation DescribeConfigs \
+      --operation Read; } >"$LOG_DIR/kafka-acls.log" 2>&1 \
+    || { show_log "$LOG_DIR/kafka-acls.log"; abort_start kafka "could not set the ACLs"; }
 }
 
 kafka_start() {
@@ -502,6 +558,12 @@ kafka_start() {
   port_open "$KAFKA_PORT" && die "kafka: port $KAFKA_PORT is already in use by a process this launcher did not start"
   port_open "$KAFKA_CPORT" && die "kafka: controller port $KAFKA_CPORT is already in use by a process this launcher did not start"
 
+  if [[ -s $KAFKA_DIR/data/meta.properties && ! -e $KAFKA_DIR/data/.sasl-scram ]]; then
+    # Formatted before the broker required SCRAM users, which only a format can create: dev data,
+    # the control API recreates the topic and its outbox is the record of every change.
+    say "kafka: reformatting $KAFKA_DIR/data for SASL/SCRAM (its topics are dropped)"
+    rm -rf "$KAFKA_DIR/data"
+  fi
   if [[ ! -s $KAFKA_DIR/data/meta.properties ]]; then
     # Format once. Any leftover without meta.properties is a failed format.
     rm -rf "$KAFKA_DIR/data"
@@ -511,8 +573,13 @@ kafka_start() {
     # Static quorum: no --standalone / --initial-controllers (the tool rejects
     # them when controller.quorum.voters is set).
     "$java" -Dlog4j2.configurationFile="$KAFKA_LOG4J" -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool \
-      format -t "$cid" -c "$KAFKA_DIR/server.properties" >"$LOG_DIR/kafka-format.log" 2>&1 \
+      format -t "$cid" -c "$KAFKA_DIR/server.properties" \
+      --add-scram "SCRAM-SHA-256=[name=$KAFKA_ADMIN_USER,password=$KAFKA_ADMIN_PASSWORD]" \
+      --add-scram "SCRAM-SHA-256=[name=$KAFKA_API_USER,password=$KAFKA_API_PASSWORD]" \
+      --add-scram "SCRAM-SHA-256=[name=$KAFKA_SIDECAR_USER,password=$KAFKA_SIDECAR_PASSWORD]" \
+      >"$LOG_DIR/kafka-format.log" 2>&1 \
       || { show_log "$LOG_DIR/kafka-format.log"; die "kafka: storage format failed"; }
+    touch "$KAFKA_DIR/data/.sasl-scram"
   fi
 
   # Class-data sharing: the first run records the classes it loaded into an
@@ -551,6 +618,7 @@ kafka_start() {
   echo "$pid" >"$RUN_DIR/kafka.pid"
   echo "$KAFKA_PORT" >"$RUN_DIR/kafka.port"
   wait_ready kafka "$t0"
+  kafka_acls
 }
 
 # --------------------------------------------------------------------------
@@ -559,7 +627,8 @@ kafka_start() {
 is_ready() {
   case $1 in
     postgres) as_pg "$(pg_bindir)/pg_isready" -q -h "$HOST" -p "$PG_PORT" ;;
-    redis)    [[ -n $(svc_pid redis) ]] && [[ $(redis-cli -h "$HOST" -p "$REDIS_PORT" ping 2>/dev/null) == PONG ]] ;;
+    redis)    [[ -n $(svc_pid redis) ]] && [[ $(redis-cli -h "$HOST" -p "$REDIS_PORT" --user "$REDIS_USER" \
+                --pass "$REDIS_PASSWORD" --no-auth-warning ping 2>/dev/null) == PONG ]] ;;
     # The port opens before the broker has finished starting (the controller
     # and the metadata catch-up come first), so wait for the log line too.
     kafka)    port_open "$KAFKA_PORT" && grep -q 'Kafka Server started' "$LOG_DIR/kafka.log" 2>/dev/null ;;
@@ -683,18 +752,34 @@ cmd_status() {
 }
 
 cmd_env() {
-  local pg redis kafka
+  local who=${1:-sidecar} pg redis kafka
   pg=$PG_PORT; redis=$REDIS_PORT; kafka=$KAFKA_PORT
   [[ -n $(svc_pid postgres) ]] && pg=$(running_port postgres)
   [[ -n $(svc_pid redis) ]] && redis=$(running_port redis)
   [[ -n $(svc_pid kafka) ]] && kafka=$(running_port kafka)
-  cat <<EOF
+  case $who in
+    sidecar) cat <<EOF
+export TM_DB_URL='jdbc:postgresql://$HOST:$pg/$DB_NAME'
+export TM_DB_USER='$DB_SIDECAR_USER'
+export TM_DB_PASSWORD='$DB_SIDECAR_PASSWORD'
+export TM_REDIS_URL='redis://$REDIS_USER:$REDIS_PASSWORD@$HOST:$redis'
+export TM_KAFKA_BOOTSTRAP='$HOST:$kafka'
+export TM_KAFKA_USER='$KAFKA_SIDECAR_USER'
+export TM_KAFKA_PASSWORD='$KAFKA_SIDECAR_PASSWORD'
+EOF
+    ;;
+    control-api) cat <<EOF
 export TM_DB_URL='jdbc:postgresql://$HOST:$pg/$DB_NAME'
 export TM_DB_USER='$DB_USER'
 export TM_DB_PASSWORD='$DB_PASSWORD'
-export TM_REDIS_URL='redis://$HOST:$redis'
+export TM_DB_SIDECAR_ROLE='$DB_SIDECAR_USER'
 export TM_KAFKA_BOOTSTRAP='$HOST:$kafka'
+export TM_KAFKA_USER='$KAFKA_API_USER'
+export TM_KAFKA_PASSWORD='$KAFKA_API_PASSWORD'
 EOF
+    ;;
+    *) die "env: unknown client '$who' (expected: sidecar or control-api)" ;;
+  esac
 }
 
 cmd_clean() {
@@ -722,7 +807,7 @@ main() {
     restart)       (($#)) || set -- "${ALL_SERVICES[@]}"; check_services "$@"; cmd_down "$@"; cmd_up "$@" ;;
     pause|resume)  check_services "$@"; cmd_signal "$cmd" "$@" ;;
     status)        cmd_status || true; exit 0 ;;
-    env)           cmd_env ;;
+    env)           cmd_env "$@" ;;
     tools)         mkdir -p "$LOG_DIR"; ensure_build_tools ;;
     testtools)     mkdir -p "$LOG_DIR"; ensure_test_tools ;;
     loadtools)     mkdir -p "$LOG_DIR"; ensure_load_tools ;;

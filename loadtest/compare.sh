@@ -98,7 +98,7 @@ done
 log "starting the sidecar (-Xmx$SIDECAR_HEAP); it reads every route event before /readyz turns 200"
 started=$SECONDS
 MALLOC_ARENA_MAX=2 TM_PROXY_PORT=$SIDECAR_PORT TM_PROXY_ADMIN_PORT=$ADMIN_PORT TM_TENANT=$tenant TM_ENV=prod TM_L1_FILE="$WORK/routes.l1" \
-  start_java lt-sidecar "${SIDECAR_JVM[@]}" "${CHRONICLE_FLAGS[@]}" -jar "$(jar_of proxy)"
+  start_sidecar lt-sidecar "${SIDECAR_JVM[@]}" "${CHRONICLE_FLAGS[@]}" -jar "$(jar_of proxy)"
 wait_http "http://127.0.0.1:$ADMIN_PORT/readyz" 300
 catch_up=$((SECONDS - started))
 sidecar_pid="$(cat "$TM_HOME/run/lt-sidecar.pid")"

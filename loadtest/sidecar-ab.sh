@@ -75,7 +75,7 @@ start_variant() { # A|B jar jvm-flags env
   ( # a subshell, so the variant's settings stay its own
     export MALLOC_ARENA_MAX=2 TM_PROXY_PORT="${PORT[$1]}" TM_PROXY_ADMIN_PORT="${ADMIN[$1]}" TM_TENANT="$tenant" \
       TM_ENV=prod TM_L1_FILE="$WORK/$1.l1" "${extra[@]}"
-    start_java "ab-$1" "${jvm[@]}" "${CHRONICLE_FLAGS[@]}" -jar "$2"
+    start_sidecar "ab-$1" "${jvm[@]}" "${CHRONICLE_FLAGS[@]}" -jar "$2"
   )
   wait_http "http://127.0.0.1:${ADMIN[$1]}/readyz" 90
 }

@@ -43,7 +43,7 @@ control_api_with_tenant soak-control-api "$API_PORT" soak
 log "starting the sidecar with the leak detector at paranoid"
 MALLOC_ARENA_MAX=2 TM_PROXY_PORT=$SIDECAR_PORT TM_PROXY_ADMIN_PORT=$ADMIN_PORT TM_TENANT=$tenant TM_ENV=prod \
   TM_L1_FILE="$WORK/routes.l1" \
-  start_java soak-sidecar "${SIDECAR_JVM_FLAGS[@]}" -Dio.netty.leakDetection.level=paranoid "${CHRONICLE_FLAGS[@]}" \
+  start_sidecar soak-sidecar "${SIDECAR_JVM_FLAGS[@]}" -Dio.netty.leakDetection.level=paranoid "${CHRONICLE_FLAGS[@]}" \
   -jar "$(jar_of proxy)"
 wait_http "http://127.0.0.1:$ADMIN_PORT/readyz" 120
 

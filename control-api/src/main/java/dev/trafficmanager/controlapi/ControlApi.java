@@ -58,7 +58,7 @@ public final class ControlApi implements AutoCloseable {
     public static ControlApi start(ControlApiConfig config) throws InterruptedException {
         Database database = new Database(config);
         try {
-            migrate(database);
+            migrate(database, config);
             Json json = new Json();
             Authenticator authenticator = new Authenticator(config.adminToken(), database, config.trustedProxies());
             OutboxRelay relay = new OutboxRelay(database.dataSource(), producer(config),
@@ -87,11 +87,11 @@ public final class ControlApi implements AutoCloseable {
         return server.port();
     }
 
-    private static void migrate(Database database) throws InterruptedException {
+    private static void migrate(Database database, ControlApiConfig config) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
         while (true) {
             try {
-                int applied = Migrations.migrate(database.dataSource());
+                int applied = Migrations.migrate(database.dataSource(), config.dbSidecarRole());
                 log.info("schema up to date ({} migrations applied now)", applied);
                 return;
             } catch (RuntimeException e) {
@@ -127,6 +127,7 @@ public final class ControlApi implements AutoCloseable {
         props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 5000);
         props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 10000);
         props.put(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 1000);
+        config.kafkaClient().applyTo(props);
         return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
     }
 
@@ -137,6 +138,7 @@ public final class ControlApi implements AutoCloseable {
         props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10000);
         props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5000);
         props.put(AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 1000);
+        config.kafkaClient().applyTo(props);
         return Admin.create(props);
     }
 

@@ -1,5 +1,6 @@
 package dev.trafficmanager.controlapi;
 
+import dev.trafficmanager.config.KafkaClientSettings;
 import dev.trafficmanager.config.Settings;
 import java.time.Duration;
 import java.util.Map;
@@ -22,6 +23,8 @@ import java.util.Set;
  * @param dbUrl            TM_DB_URL, default jdbc:postgresql://127.0.0.1:55432/trafficmanager
  * @param dbUser           TM_DB_USER, default tm
  * @param dbPassword       TM_DB_PASSWORD, default tm
+ * @param dbSidecarRole    TM_DB_SIDECAR_ROLE, default tm_sidecar: the sidecars' read-only role, granted
+ *                         SELECT on the route tables after every migration if it exists ("" for none)
  * @param dbPoolSize       TM_DB_POOL_SIZE, default 10 (workers plus the outbox relay)
  * @param dbTimeout        TM_DB_TIMEOUT_MS, default 2000: wait for a connection before answering 503
  * @param dbStatementTimeout TM_DB_STATEMENT_TIMEOUT_MS, default 5000: PostgreSQL cancels a statement
@@ -36,15 +39,17 @@ import java.util.Set;
  * @param upstreamGuard    TM_API_UPSTREAM_GUARD (off or on, default off) and TM_API_UPSTREAM_ALLOW
  *                         (hosts it lets through, comma-separated): see {@link UpstreamGuard}
  *                         written by other instances (its own writes wake it at once)
+ * @param kafkaClient      TM_KAFKA_USER, TM_KAFKA_PASSWORD, TM_KAFKA_PROPERTIES_FILE, TM_KAFKA_CLIENT_*:
+ *                         credentials and any other client property ({@link KafkaClientSettings})
  * @param trustedProxies   TM_API_TRUSTED_PROXIES, default none: load balancers (addresses or CIDR
  *                         ranges, comma-separated) whose X-Forwarded-For names the client
  */
 public record ControlApiConfig(String bindAddress, int port, String adminToken, int maxBodyBytes,
                                int workerThreads, int workerQueue, String dbUrl, String dbUser,
-                               String dbPassword, int dbPoolSize, Duration dbTimeout, Duration dbStatementTimeout,
+                               String dbPassword, String dbSidecarRole, int dbPoolSize, Duration dbTimeout, Duration dbStatementTimeout,
                                String kafkaBootstrap, String topic, int topicPartitions, short topicReplication,
                                int outboxBatch, Duration outboxPoll, UpstreamGuard upstreamGuard,
-                               ClientAddresses trustedProxies) {
+                               KafkaClientSettings kafkaClient, ClientAddresses trustedProxies) {
 
     public static ControlApiConfig fromEnv(Map<String, String> env) {
         Settings s = new Settings(env);
@@ -65,6 +70,7 @@ public record ControlApiConfig(String bindAddress, int port, String adminToken, 
                 s.string("TM_DB_URL", "jdbc:postgresql://127.0.0.1:55432/trafficmanager"),
                 s.string("TM_DB_USER", "tm"),
                 s.string("TM_DB_PASSWORD", "tm"),
+                sidecarRole(env.getOrDefault("TM_DB_SIDECAR_ROLE", "tm_sidecar").trim()),
                 s.integer("TM_DB_POOL_SIZE", workers + 2, 2, 512),
                 s.millis("TM_DB_TIMEOUT_MS", 2000, 250),
                 s.millis("TM_DB_STATEMENT_TIMEOUT_MS", 5000, 100),
@@ -75,7 +81,16 @@ public record ControlApiConfig(String bindAddress, int port, String adminToken, 
                 s.integer("TM_OUTBOX_BATCH", 500, 1, 10000),
                 s.millis("TM_OUTBOX_POLL_MS", 200, 10),
                 upstreamGuard(s),
+                KafkaClientSettings.fromEnv(env),
                 ClientAddresses.parse(s.string("TM_API_TRUSTED_PROXIES", "")));
+    }
+
+    private static String sidecarRole(String role) {
+        if (!role.matches("[A-Za-z_][A-Za-z0-9_]{0,62}|")) {
+            throw new IllegalArgumentException("TM_DB_SIDECAR_ROLE: " + role
+                    + " (expected: a role name of letters, digits and _, or empty for none)");
+        }
+        return role;
     }
 
     private static UpstreamGuard upstreamGuard(Settings s) {

@@ -35,12 +35,11 @@ public final class TestControlApi implements AutoCloseable {
     public static TestControlApi start(Map<String, String> overrides) throws InterruptedException {
         LocalStack.ensureUp();
         String topic = "tm.route-events.test-" + UUID.randomUUID().toString().substring(0, 8);
-        Map<String, String> env = new HashMap<>();
+        Map<String, String> env = new HashMap<>(LocalStack.clientEnv("control-api"));
         env.put("TM_ADMIN_TOKEN", ADMIN_TOKEN);
         env.put("TM_API_BIND", "127.0.0.1");
         env.put("TM_API_PORT", "0");
         env.put("TM_DB_URL", jdbcUrl());
-        env.put("TM_KAFKA_BOOTSTRAP", LocalStack.kafkaBootstrap());
         env.put("TM_KAFKA_TOPIC", topic);
         env.put("TM_OUTBOX_POLL_MS", "50");
         env.putAll(overrides);

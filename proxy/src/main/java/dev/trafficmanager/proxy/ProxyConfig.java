@@ -1,5 +1,6 @@
 package dev.trafficmanager.proxy;
 
+import dev.trafficmanager.config.KafkaClientSettings;
 import dev.trafficmanager.config.Settings;
 import dev.trafficmanager.proxy.resilience.CircuitBreaker;
 import dev.trafficmanager.proxy.resilience.RetryPolicy;
@@ -51,6 +52,8 @@ import java.util.TreeSet;
  * @param dbPoolSize        TM_LOOKUP_DB_POOL, default 4: connections and threads for L3 lookups
  * @param kafkaBootstrap    TM_KAFKA_BOOTSTRAP, default 127.0.0.1:59092
  * @param topic             TM_KAFKA_TOPIC, default tm.route-events
+ * @param kafkaClient       TM_KAFKA_USER, TM_KAFKA_PASSWORD, TM_KAFKA_PROPERTIES_FILE, TM_KAFKA_CLIENT_*:
+ *                          credentials and any other client property ({@link KafkaClientSettings})
  */
 public record ProxyConfig(String bind, int port, String adminBind, int adminPort, int eventLoops,
                           RouteHeaderNames headers, RouteDefaults defaults, TenantPolicy tenants,
@@ -60,7 +63,8 @@ public record ProxyConfig(String bind, int port, String adminBind, int adminPort
                           Duration drainTimeout,
                           Upstream upstream, Lookup lookup, Path l1File, int l1MaxEntries,
                           int nearCacheEntries, String redisUrl, String dbUrl, String dbUser,
-                          String dbPassword, int dbPoolSize, String kafkaBootstrap, String topic) {
+                          String dbPassword, int dbPoolSize, String kafkaBootstrap, String topic,
+                          KafkaClientSettings kafkaClient) {
 
     /** What the proxy port allows a client: the idle timeout and the size of a request. */
     public record ClientLimits(Duration idleTimeout, int maxHeaders, long maxBodyBytes) {
@@ -202,7 +206,8 @@ public record ProxyConfig(String bind, int port, String adminBind, int adminPort
                 s.string("TM_DB_PASSWORD", "tm"),
                 s.integer("TM_LOOKUP_DB_POOL", 4, 1, 64),
                 s.string("TM_KAFKA_BOOTSTRAP", "127.0.0.1:59092"),
-                s.string("TM_KAFKA_TOPIC", "tm.route-events"));
+                s.string("TM_KAFKA_TOPIC", "tm.route-events"),
+                KafkaClientSettings.fromEnv(env));
     }
 
     public boolean redisEnabled() {

@@ -67,7 +67,7 @@ public final class Sidecar implements AutoCloseable {
         postgres = new PostgresRouteSource(config.dbUrl(), config.dbUser(), config.dbPassword(), config.dbPoolSize(),
                 config.lookup().timeout(), clock);
         resolver = new Resolver(l1, config.nearCacheEntries(), redis, postgres, config.lookup(), metrics, clock);
-        events = new RouteEventConsumer(config.kafkaBootstrap(), config.topic(), resolver, metrics);
+        events = new RouteEventConsumer(config.kafkaBootstrap(), config.kafkaClient(), config.topic(), resolver, metrics);
 
         loops = transport.group(config.eventLoops(), "proxy");
         dns = new DnsAddressResolverGroup(new DnsNameResolverBuilder()

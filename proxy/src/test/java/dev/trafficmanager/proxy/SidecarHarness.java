@@ -40,15 +40,13 @@ final class SidecarHarness implements AutoCloseable {
 
     /** The sidecar settings for this harness's stack and topic; tests override some. */
     Map<String, String> sidecarEnv(Path l1File) {
-        Map<String, String> env = new HashMap<>();
+        Map<String, String> env = new HashMap<>(LocalStack.clientEnv("sidecar")); // its read-only credentials
         env.put("TM_PROXY_PORT", "0");
         env.put("TM_PROXY_ADMIN_PORT", "0");
         env.put("TM_PROXY_EVENT_LOOPS", "2");
         env.put("TM_L1_FILE", l1File.toString());
         env.put("TM_L1_MAX_ENTRIES", "10000");
-        env.put("TM_REDIS_URL", LocalStack.redisUrl());
         env.put("TM_DB_URL", TestControlApi.jdbcUrl());
-        env.put("TM_KAFKA_BOOTSTRAP", LocalStack.kafkaBootstrap());
         env.put("TM_KAFKA_TOPIC", api.topic);
         env.put("TM_TENANT", tenant);
         env.put("TM_ENV", "prod");

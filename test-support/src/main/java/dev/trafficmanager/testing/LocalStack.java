@@ -4,7 +4,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
@@ -16,6 +20,8 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  */
 public final class LocalStack implements BeforeAllCallback {
     private static final Duration COMMAND_TIMEOUT = Duration.ofMinutes(5);
+    private static final Pattern EXPORT = Pattern.compile("export (TM_[A-Z0-9_]+)='([^']*)'");
+    private static final Map<String, Map<String, String>> CLIENT_ENV = new HashMap<>();
     private static boolean checkedUp;
 
     @Override
@@ -60,24 +66,46 @@ public final class LocalStack implements BeforeAllCallback {
         run("resume", service);
     }
 
-    public static String jdbcUrl() {
-        return "jdbc:postgresql://127.0.0.1:" + port("TM_PG_PORT", 55432) + "/trafficmanager";
+    /**
+     * What {@code dev/stack.sh env <client>} prints for {@code sidecar} or {@code control-api}: the
+     * addresses, and that client's credentials (the stack requires them on every tier).
+     */
+    public static synchronized Map<String, String> clientEnv(String client) {
+        return CLIENT_ENV.computeIfAbsent(client, c -> {
+            Map<String, String> env = new HashMap<>();
+            for (String line : run("env", c).split("\n")) {
+                Matcher m = EXPORT.matcher(line.trim());
+                if (m.matches()) {
+                    env.put(m.group(1), m.group(2));
+                }
+            }
+            if (!env.containsKey("TM_DB_URL")) {
+                throw new IllegalStateException("dev/stack.sh env " + c + " printed no TM_DB_URL");
+            }
+            return Map.copyOf(env);
+        });
     }
 
+    public static String jdbcUrl() {
+        return clientEnv("control-api").get("TM_DB_URL");
+    }
+
+    /** The control API's database role: it owns the schema. */
     public static String dbUser() {
-        return "tm";
+        return clientEnv("control-api").get("TM_DB_USER");
     }
 
     public static String dbPassword() {
-        return "tm";
+        return clientEnv("control-api").get("TM_DB_PASSWORD");
     }
 
+    /** Redis as the sidecar reaches it: its ACL user's credentials in the URL. */
     public static String redisUrl() {
-        return "redis://127.0.0.1:" + port("TM_REDIS_PORT", 56379);
+        return clientEnv("sidecar").get("TM_REDIS_URL");
     }
 
     public static String kafkaBootstrap() {
-        return "127.0.0.1:" + port("TM_KAFKA_PORT", 59092);
+        return clientEnv("sidecar").get("TM_KAFKA_BOOTSTRAP");
     }
 
     /** The repository's root: the nearest folder upwards that holds {@code dev/stack.sh}. */
@@ -90,11 +118,6 @@ public final class LocalStack implements BeforeAllCallback {
             }
         }
         throw new IllegalStateException("no dev/stack.sh above " + start);
-    }
-
-    private static int port(String variable, int fallback) {
-        String value = System.getenv(variable);
-        return value == null || value.isBlank() ? fallback : Integer.parseInt(value.trim());
     }
 
     private static String run(String... args) {

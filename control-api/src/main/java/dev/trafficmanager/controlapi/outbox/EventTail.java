@@ -1,5 +1,6 @@
 package dev.trafficmanager.controlapi.outbox;
 
+import dev.trafficmanager.config.KafkaClientSettings;
 import dev.trafficmanager.config.Settings;
 import dev.trafficmanager.route.RouteEvent;
 import dev.trafficmanager.route.RouteEventCodec;
@@ -31,6 +32,7 @@ public final class EventTail {
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.string("TM_KAFKA_BOOTSTRAP", "127.0.0.1:59092"));
         props.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        KafkaClientSettings.fromEnv(System.getenv()).applyTo(props);
         try (KafkaConsumer<byte[], byte[]> consumer =
                      new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(10)).stream()

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
+import dev.trafficmanager.config.KafkaClientSettings;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -53,7 +54,9 @@ public final class RouteEventConsumer implements AutoCloseable {
     private Map<TopicPartition, Long> startEnd;
     private long lastEventSequence;
 
-    public RouteEventConsumer(String bootstrap, String topic, Resolver resolver, ProxyMetrics metrics) {
+    /** {@code client}: credentials and any client property the operator set, applied over ours. */
+    public RouteEventConsumer(String bootstrap, KafkaClientSettings client, String topic, Resolver resolver,
+                              ProxyMetrics metrics) {
         this.topic = topic;
         this.resolver = resolver;
         this.metrics = metrics;
@@ -70,6 +73,7 @@ public final class RouteEventConsumer implements AutoCloseable {
         // beginning must fit next to the request path in the sidecar's 64 MiB heap. Measured with
         // 300k route events at -Xmx64m: 27 s and ~100 full collections with the default.
         props.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, String.valueOf(4 << 20));
+        client.applyTo(props);
         metrics.gauge("tm_kafka_lag", "route events on the topic not yet read (-1: unknown)", () -> lag);
         metrics.gauge("tm_kafka_caught_up", "1 once L1 holds every event that was on the topic at start",
                 () -> caughtUp ? 1 : 0);
