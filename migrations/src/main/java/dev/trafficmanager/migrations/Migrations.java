@@ -1,14 +1,29 @@
 package dev.trafficmanager.migrations;
 
-import java.util.Map;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 
 /**
  * Applies the schema in {@code db/migration} of this jar, then grants the sidecars' read-only role
- * what lookups read ({@code afterMigrate.sql}). Safe to call from several processes at once.
+ * what a route lookup reads. Safe to call from several processes at once.
  */
 public final class Migrations {
+    /**
+     * Run after every migration, so the grant follows new tables and a role created later: the
+     * sidecars' role, when the database has one, may read what a lookup reads, and nothing else.
+     * Not a Flyway callback script: a jar that is twice on a class path makes Flyway refuse those.
+     */
+    private static final String GRANT = """
+            DO $$
+            BEGIN
+              IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '%1$s') THEN
+                GRANT SELECT ON tenants, services, environments, endpoints TO "%1$s";
+              END IF;
+            END $$""";
+
     private Migrations() {
     }
 
@@ -21,13 +36,20 @@ public final class Migrations {
             throw new IllegalArgumentException("TM_DB_SIDECAR_ROLE: " + sidecarRole
                     + " (expected: a role name of letters, digits and _, or empty for none)");
         }
-        return Flyway.configure()
+        int applied = Flyway.configure()
                 .dataSource(dataSource)
                 .locations("classpath:db/migration")
-                .placeholders(Map.of("sidecar_role", sidecarRole))
                 .failOnMissingLocations(true)
                 .load()
                 .migrate()
                 .migrationsExecuted;
+        if (!sidecarRole.isEmpty()) {
+            try (Connection c = dataSource.getConnection(); Statement statement = c.createStatement()) {
+                statement.execute(String.format(GRANT, sidecarRole));
+            } catch (SQLException e) {
+                throw new IllegalStateException("cannot grant the sidecars' role " + sidecarRole + " SELECT: " + e.getMessage(), e);
+            }
+        }
+        return applied;
     }
 }

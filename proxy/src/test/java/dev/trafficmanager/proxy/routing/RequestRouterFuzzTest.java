@@ -52,7 +52,11 @@ class RequestRouterFuzzTest {
             case ROUTE -> {
                 RouteKey key = RouteKey.parse(d.probe.toString());
                 assertThat(key.tenant()).isEqualTo("team");
-                assertThat(d.originForm()).startsWith("/");
+                assertThat(d.originForm()).startsWith("/").doesNotStartWith("//");
+                String path = d.originForm().split("\\?", 2)[0];
+                assertThat(("/" + path + "/").replaceAll("(?i)%2e", ".")).as("no dot segment left")
+                        .doesNotContain("/../").doesNotContain("/./");
+                assertThat(path.toLowerCase()).doesNotContain("%2f").doesNotContain("%5c").doesNotContain("\\");
             }
             case PASSTHROUGH, TUNNEL -> {
                 assertThat(tenant == null || tenant.equals("team")).isTrue();
@@ -62,7 +66,7 @@ class RequestRouterFuzzTest {
             }
             default -> {
                 assertThat(d.code()).isIn("bad_request", "invalid_host", "missing_route_header", "invalid_route_header",
-                        "tenant_forbidden", "connect_to_route", "outbound_forbidden");
+                        "tenant_forbidden", "connect_to_route", "outbound_forbidden", "invalid_path");
                 assertThat(d.status().code()).isIn(400, 403);
                 String json = "{\"message\":" + JsonText.quote(d.message()) + "}";
                 assertThat(json.chars().allMatch(c -> c >= 0x20 && c < 0x7f)).as("printable ASCII: %s", json).isTrue();
