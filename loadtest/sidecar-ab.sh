@@ -10,6 +10,8 @@
 #   X_ENV   extra sidecar environment, "NAME=value NAME=value"
 #   X_HEADERS the requests' headers, ';'-separated (default "x-tm-service: hello;x-tm-version: v1";
 #           "Host: hello" with X_ENV=TM_DEFAULT_VERSION=v1 routes by the authority instead)
+#   X_READY the admin path waited for before measuring (default /readyz; /healthz for a revision
+#           older than the secured stack, which cannot read its topic and routes by lookups alone)
 # TM_BENCH_ROUNDS (5), TM_BENCH_SECONDS (10), TM_BENCH_CONNECTIONS (16).
 #
 #   A_NAME=g1-before A_REV=8b402da A_JVM="-Xmx64m" B_NAME=after bash loadtest/sidecar-ab.sh
@@ -77,7 +79,8 @@ start_variant() { # A|B jar jvm-flags env
       TM_ENV=prod TM_L1_FILE="$WORK/$1.l1" "${extra[@]}"
     start_sidecar "ab-$1" "${jvm[@]}" "${CHRONICLE_FLAGS[@]}" -jar "$2"
   )
-  wait_http "http://127.0.0.1:${ADMIN[$1]}/readyz" 90
+  local ready="${1}_READY"
+  wait_http "http://127.0.0.1:${ADMIN[$1]}${!ready:-/readyz}" 90
 }
 start_variant A "$JAR_A" "${A_JVM:-${SIDECAR_JVM_FLAGS[*]}}" "${A_ENV:-}"
 start_variant B "$JAR_B" "${B_JVM:-${SIDECAR_JVM_FLAGS[*]}}" "${B_ENV:-}"
