@@ -46,6 +46,9 @@ public final class Migrations {
         if (!sidecarRole.isEmpty()) {
             try (Connection c = dataSource.getConnection(); Statement statement = c.createStatement()) {
                 statement.execute(String.format(GRANT, sidecarRole));
+                if (!c.getAutoCommit()) {
+                    c.commit(); // a pool may hand out connections without auto-commit (the control API's does)
+                }
             } catch (SQLException e) {
                 throw new IllegalStateException("cannot grant the sidecars' role " + sidecarRole + " SELECT: " + e.getMessage(), e);
             }
