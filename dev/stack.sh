@@ -757,29 +757,28 @@ cmd_env() {
   [[ -n $(svc_pid postgres) ]] && pg=$(running_port postgres)
   [[ -n $(svc_pid redis) ]] && redis=$(running_port redis)
   [[ -n $(svc_pid kafka) ]] && kafka=$(running_port kafka)
+  local db_user db_password kafka_user kafka_password
   case $who in
-    sidecar) cat <<EOF
-export TM_DB_URL='jdbc:postgresql://$HOST:$pg/$DB_NAME'
-export TM_DB_USER='$DB_SIDECAR_USER'
-export TM_DB_PASSWORD='$DB_SIDECAR_PASSWORD'
-export TM_REDIS_URL='redis://$REDIS_USER:$REDIS_PASSWORD@$HOST:$redis'
-export TM_KAFKA_BOOTSTRAP='$HOST:$kafka'
-export TM_KAFKA_USER='$KAFKA_SIDECAR_USER'
-export TM_KAFKA_PASSWORD='$KAFKA_SIDECAR_PASSWORD'
-EOF
-    ;;
-    control-api) cat <<EOF
-export TM_DB_URL='jdbc:postgresql://$HOST:$pg/$DB_NAME'
-export TM_DB_USER='$DB_USER'
-export TM_DB_PASSWORD='$DB_PASSWORD'
-export TM_DB_SIDECAR_ROLE='$DB_SIDECAR_USER'
-export TM_KAFKA_BOOTSTRAP='$HOST:$kafka'
-export TM_KAFKA_USER='$KAFKA_API_USER'
-export TM_KAFKA_PASSWORD='$KAFKA_API_PASSWORD'
-EOF
-    ;;
+    sidecar)     db_user=$DB_SIDECAR_USER db_password=$DB_SIDECAR_PASSWORD
+                 kafka_user=$KAFKA_SIDECAR_USER kafka_password=$KAFKA_SIDECAR_PASSWORD ;;
+    control-api) db_user=$DB_USER db_password=$DB_PASSWORD
+                 kafka_user=$KAFKA_API_USER kafka_password=$KAFKA_API_PASSWORD ;;
     *) die "env: unknown client '$who' (expected: sidecar or control-api)" ;;
   esac
+  cat <<EOF
+export TM_DB_URL='jdbc:postgresql://$HOST:$pg/$DB_NAME'
+export TM_DB_USER='$db_user'
+export TM_DB_PASSWORD='$db_password'
+export TM_KAFKA_BOOTSTRAP='$HOST:$kafka'
+export TM_KAFKA_USER='$kafka_user'
+export TM_KAFKA_PASSWORD='$kafka_password'
+EOF
+  # Only the sidecar uses Redis; only the control API grants the sidecars' role.
+  if [[ $who == sidecar ]]; then
+    echo "export TM_REDIS_URL='redis://$REDIS_USER:$REDIS_PASSWORD@$HOST:$redis'"
+  else
+    echo "export TM_DB_SIDECAR_ROLE='$DB_SIDECAR_USER'"
+  fi
 }
 
 cmd_clean() {

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.Map;
 import dev.trafficmanager.controlapi.auth.ClientAddresses;
 import dev.trafficmanager.controlapi.routes.UpstreamGuard;
+import dev.trafficmanager.migrations.Migrations;
 import java.util.HashSet;
 import java.util.Locale;
 import java.util.Set;
@@ -70,7 +71,7 @@ public record ControlApiConfig(String bindAddress, int port, String adminToken, 
                 s.string("TM_DB_URL", "jdbc:postgresql://127.0.0.1:55432/trafficmanager"),
                 s.string("TM_DB_USER", "tm"),
                 s.string("TM_DB_PASSWORD", "tm"),
-                sidecarRole(env.getOrDefault("TM_DB_SIDECAR_ROLE", "tm_sidecar").trim()),
+                Migrations.requireRoleName(env.getOrDefault("TM_DB_SIDECAR_ROLE", "tm_sidecar").trim()),
                 s.integer("TM_DB_POOL_SIZE", workers + 2, 2, 512),
                 s.millis("TM_DB_TIMEOUT_MS", 2000, 250),
                 s.millis("TM_DB_STATEMENT_TIMEOUT_MS", 5000, 100),
@@ -83,14 +84,6 @@ public record ControlApiConfig(String bindAddress, int port, String adminToken, 
                 upstreamGuard(s),
                 KafkaClientSettings.fromEnv(env),
                 ClientAddresses.parse(s.string("TM_API_TRUSTED_PROXIES", "")));
-    }
-
-    private static String sidecarRole(String role) {
-        if (!role.matches("[A-Za-z_][A-Za-z0-9_]{0,62}|")) {
-            throw new IllegalArgumentException("TM_DB_SIDECAR_ROLE: " + role
-                    + " (expected: a role name of letters, digits and _, or empty for none)");
-        }
-        return role;
     }
 
     private static UpstreamGuard upstreamGuard(Settings s) {

@@ -28,14 +28,23 @@ public final class Migrations {
     }
 
     /**
+     * Returns {@code role} if it is a role name the grant may quote (letters, digits and _), or
+     * empty for none; otherwise throws naming TM_DB_SIDECAR_ROLE.
+     */
+    public static String requireRoleName(String role) {
+        if (!role.matches("[A-Za-z_][A-Za-z0-9_]{0,62}|")) {
+            throw new IllegalArgumentException("TM_DB_SIDECAR_ROLE: " + role
+                    + " (expected: a role name of letters, digits and _, or empty for none)");
+        }
+        return role;
+    }
+
+    /**
      * Migrates to the latest version and returns how many migrations ran. {@code sidecarRole} is
      * the sidecars' role, granted SELECT on the route tables if it exists ("" for none).
      */
     public static int migrate(DataSource dataSource, String sidecarRole) {
-        if (!sidecarRole.matches("[A-Za-z_][A-Za-z0-9_]{0,62}|")) {
-            throw new IllegalArgumentException("TM_DB_SIDECAR_ROLE: " + sidecarRole
-                    + " (expected: a role name of letters, digits and _, or empty for none)");
-        }
+        requireRoleName(sidecarRole);
         int applied = Flyway.configure()
                 .dataSource(dataSource)
                 .locations("classpath:db/migration")

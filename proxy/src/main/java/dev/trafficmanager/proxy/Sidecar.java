@@ -126,7 +126,7 @@ public final class Sidecar implements AutoCloseable {
         return null;
     }
 
-    /** Why the sidecar is broken beyond what a restart would not fix (a background thread died), or null. */
+    /** Why the sidecar is broken in a way only a restart mends (a background thread died), or null. */
     private String unhealthy() {
         String writer = resolver.failure();
         return writer != null ? writer : events.failure();

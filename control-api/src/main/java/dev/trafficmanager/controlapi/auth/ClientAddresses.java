@@ -1,81 +1,67 @@
 package dev.trafficmanager.controlapi.auth;
 
+import io.netty.handler.ipfilter.IpFilterRuleType;
+import io.netty.handler.ipfilter.IpSubnetFilterRule;
 import io.netty.util.NetUtil;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Who a request comes from, for the failed-authentication limit. The peer's address, unless the
- * peer is one of {@code TM_API_TRUSTED_PROXIES} (load balancers, as addresses or CIDR ranges): then
- * the right-most {@code X-Forwarded-For} address that is not itself a trusted proxy, the one the
- * trusted chain saw (entries further left are the client's own say and may be forged). An IPv6
- * client counts by its /64, which one host usually holds whole. Never resolves names. Immutable.
+ * peer is one of {@code TM_API_TRUSTED_PROXIES} (load balancers, as addresses or CIDR ranges,
+ * matched by Netty's {@link IpSubnetFilterRule}): then the right-most {@code X-Forwarded-For}
+ * address that is not itself a trusted proxy, the one the trusted chain saw (entries further left
+ * are the client's own say and may be forged). An IPv6 client counts by its /64, which one host
+ * usually holds whole. Never resolves names. Immutable.
  */
 public final class ClientAddresses {
-    /** An address range: {@code bits} leading bits of {@code prefix}. */
-    private record Range(byte[] prefix, int bits) {
-        boolean contains(byte[] address) {
-            if (address.length != prefix.length) {
-                return false;
-            }
-            int whole = bits / 8;
-            for (int i = 0; i < whole; i++) {
-                if (address[i] != prefix[i]) {
-                    return false;
-                }
-            }
-            int rest = bits % 8;
-            int mask = (0xff << (8 - rest)) & 0xff;
-            return rest == 0 || (address[whole] & mask) == (prefix[whole] & mask);
-        }
-    }
-
     /** Trusts no proxy: the peer's address always. */
     public static final ClientAddresses NO_PROXIES = new ClientAddresses(List.of());
 
-    private final List<Range> trusted;
+    private final List<IpSubnetFilterRule> trusted;
 
-    private ClientAddresses(List<Range> trusted) {
+    private ClientAddresses(List<IpSubnetFilterRule> trusted) {
         this.trusted = List.copyOf(trusted);
     }
 
     /** Parses a comma-separated list of addresses and CIDR ranges; throws naming a bad entry. */
     public static ClientAddresses parse(String setting) {
-        List<Range> ranges = new ArrayList<>();
+        List<IpSubnetFilterRule> ranges = new ArrayList<>();
         for (String entry : setting.split(",")) {
             String item = entry.trim();
             if (item.isEmpty()) {
                 continue;
             }
             int slash = item.indexOf('/');
-            byte[] address = NetUtil.createByteArrayFromIpAddressString(slash < 0 ? item : item.substring(0, slash));
-            int bits = address == null ? -1 : address.length * 8;
-            if (address != null && slash >= 0) {
-                try {
-                    bits = Integer.parseInt(item.substring(slash + 1));
-                } catch (NumberFormatException e) {
-                    bits = -1;
-                }
+            InetAddress address = literal(slash < 0 ? item : item.substring(0, slash));
+            int maxBits = address == null ? 0 : address.getAddress().length * 8;
+            int bits = -1;
+            try {
+                bits = slash < 0 ? maxBits : Integer.parseInt(item.substring(slash + 1));
+            } catch (NumberFormatException e) {
+                // reported below
             }
-            if (address == null || bits < 0 || bits > address.length * 8) {
+            if (address == null || bits < 0 || bits > maxBits) {
                 throw new IllegalArgumentException("TM_API_TRUSTED_PROXIES: " + item
                         + " (expected: IP addresses or CIDR ranges such as 10.0.0.0/8, comma-separated)");
             }
-            ranges.add(new Range(address, bits));
+            ranges.add(new IpSubnetFilterRule(address, bits, IpFilterRuleType.ACCEPT));
         }
         return new ClientAddresses(ranges);
     }
 
     /** The key failures are counted under for a request from {@code peer} with {@code forwardedFor} (or null). */
     public String key(String peer, String forwardedFor) {
-        byte[] client = NetUtil.createByteArrayFromIpAddressString(peer);
+        InetAddress client = literal(peer);
         if (client == null) {
             return peer; // not an address (a test's channel): counted as it is
         }
         if (forwardedFor != null && trusted(client)) {
             String[] hops = forwardedFor.split(",");
             for (int i = hops.length - 1; i >= 0; i--) {
-                byte[] hop = NetUtil.createByteArrayFromIpAddressString(hops[i].trim());
+                InetAddress hop = literal(hops[i].trim());
                 if (hop == null) {
                     break; // garbage in the chain: the last address known good stands
                 }
@@ -85,16 +71,17 @@ public final class ClientAddresses {
                 }
             }
         }
-        return keyOf(client);
+        return keyOf(client.getAddress());
     }
 
-    private boolean trusted(byte[] address) {
-        for (Range range : trusted) {
-            if (range.contains(address)) {
-                return true;
-            }
-        }
-        return false;
+    /** An IP literal as an address, without any name lookup; null for anything else. */
+    private static InetAddress literal(String text) {
+        return NetUtil.createInetAddressFromIpAddressString(text);
+    }
+
+    private boolean trusted(InetAddress address) {
+        InetSocketAddress socket = new InetSocketAddress(address, 0);
+        return trusted.stream().anyMatch(range -> range.matches(socket));
     }
 
     private static String keyOf(byte[] address) {

@@ -75,11 +75,8 @@ final class L1Directory {
         return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
     }
 
-    /**
-     * Renames {@code file} to {@code <file>.broken-<timestamp>} so a new one can be created in its
-     * place; returns where it went.
-     */
-    static Path moveAside(Path file, Throwable why) {
+    /** Renames {@code file} to {@code <file>.broken-<timestamp>} so a new one can be created in its place. */
+    static void moveAside(Path file, Throwable why) {
         Path aside = file.resolveSibling(file.getFileName() + ".broken-" + LocalDateTime.now().format(STAMP));
         try {
             Files.move(file, aside, StandardCopyOption.ATOMIC_MOVE);
@@ -88,6 +85,5 @@ final class L1Directory {
         }
         log.error("the L1 file {} does not open ({}); moved it aside to {} and created a new one: routes are read "
                 + "from Kafka, Redis and PostgreSQL again", file, why.toString(), aside);
-        return aside;
     }
 }

@@ -319,10 +319,10 @@ public final class Resolver {
      */
     private RouteEntry store(RouteEntry entry, long askedAt) {
         String key = entry.key();
-        RouteEntry inNear = near.get(key);
-        RouteEntry inL1 = fromL1(key, key, clock.getAsLong());
-        RouteEntry current = inNear == null || inL1 != null && inL1.revision() > inNear.revision() ? inL1 : inNear;
         long now = clock.getAsLong();
+        RouteEntry inNear = near.get(key);
+        RouteEntry inL1 = fromL1(key, key, now);
+        RouteEntry current = inNear == null || inL1 != null && inL1.revision() > inNear.revision() ? inL1 : inNear;
         if (current != null && !entry.replaces(current.revision(), current.fetchedAtMillis(), askedAt, now)) {
             near.offer(current);
             return current;

@@ -1,6 +1,7 @@
 package dev.trafficmanager.proxy.lookup;
 
 import java.io.File;
+import java.util.concurrent.CountDownLatch;
 import net.openhft.chronicle.map.ChronicleMap;
 import net.openhft.chronicle.map.ExternalMapQueryContext;
 
@@ -21,6 +22,6 @@ public final class L1LockHolder {
         context.writeLock().lock();
         System.out.println("locked");
         System.out.flush();
-        Thread.sleep(Long.MAX_VALUE);
+        new CountDownLatch(1).await(); // held until the test kills this process
     }
 }
