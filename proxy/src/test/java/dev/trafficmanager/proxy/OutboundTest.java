@@ -111,6 +111,13 @@ class OutboundTest {
         }
         String refused = RawHttp.exchange(sidecar, "CONNECT 127.0.0.1:" + closedPort + " HTTP/1.1\r\nHost: x\r\n\r\n");
         assertThat(refused).startsWith("HTTP/1.1 502").contains("\"error\":\"upstream_unreachable\"");
+        // a CONNECT that asked to close gets its 502 and the close
+        try (Socket socket = RawHttp.connect(sidecar)) {
+            RawHttp.send(socket, "CONNECT 127.0.0.1:" + closedPort + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            assertThat(RawHttp.readResponse(socket.getInputStream(), false)).startsWith("HTTP/1.1 502")
+                    .containsIgnoringCase("connection: close");
+            assertThat(socket.getInputStream().read()).as("closed by the sidecar").isEqualTo(-1);
+        }
     }
 
     @Test

@@ -10,12 +10,14 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
+import java.util.Iterator;
 import java.util.List;
 
 /**
  * How a request and its response change on the way through (RFC 9110 section 7.6): hop-by-hop
- * headers are removed, including those the Connection header names, the body keeps its framing,
- * and the request gains the upstream's Host and the X-Forwarded headers.
+ * headers are removed, including those the Connection header names, the body keeps its framing
+ * (and a response its transfer codings), and the request gains the upstream's Host, the
+ * X-Forwarded headers and this sidecar's Via entry.
  */
 final class Forwarding {
     private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
@@ -98,13 +100,20 @@ final class Forwarding {
                 + ", which an HTTP/1.0 client cannot decode (expected: a body without transfer codings)";
     }
 
-    /** The message's transfer codings other than chunked ({@code gzip}), or null for none (no list allocated). */
+    /**
+     * The message's transfer codings other than chunked ({@code gzip}), or null for none. A plain
+     * {@code chunked} response, the common case, is seen without splitting anything.
+     */
     static String transferCodings(HttpHeaders headers) {
         if (!headers.contains(HttpHeaderNames.TRANSFER_ENCODING)) {
             return null;
         }
         StringBuilder codings = null;
-        for (String value : headers.getAll(HttpHeaderNames.TRANSFER_ENCODING)) {
+        for (Iterator<String> values = headers.valueStringIterator(HttpHeaderNames.TRANSFER_ENCODING); values.hasNext(); ) {
+            String value = values.next();
+            if (HttpHeaderValues.CHUNKED.contentEqualsIgnoreCase(value)) {
+                continue;
+            }
             for (String token : value.split(",")) {
                 String coding = token.trim();
                 if (!coding.isEmpty() && !coding.equalsIgnoreCase("chunked")) {

@@ -13,6 +13,7 @@ import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpLineException;
@@ -25,7 +26,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client connection of the proxy port: reads a request's route headers, resolves the route
+ * One client connection of the proxy port: asks the {@link RequestRouter} where a request goes,
+ * opens a CONNECT tunnel or resolves the route
  * (from the near cache or L1 at once, else asynchronously) and hands the request to an
  * {@link Exchange}. One request is in flight per connection; messages of a pipelined next request
  * wait in a queue, and the connection reads no more until they are handled, so the queue stays
@@ -156,7 +158,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
             services.router().decide(request, localPort, destination);
         }
         if (destination.kind() == Destination.Kind.TUNNEL) {
-            tunnel = new Tunnel(this, ctx, services, destination.outside());
+            tunnel = new Tunnel(this, ctx, services, destination.outside(), HttpUtil.isKeepAlive(request));
             tunnel.open();
             return;
         }
@@ -230,12 +232,15 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** The CONNECT's upstream could not be reached: answer it, and go on with the connection. */
-    void tunnelFailed(HttpResponseStatus status, String code, String message) {
+    /**
+     * The CONNECT's upstream could not be reached: answer it (unless the client is gone), and go on
+     * with the connection if the CONNECT asked to keep it.
+     */
+    void tunnelFailed(HttpResponseStatus status, String code, String message, boolean clientKeepAlive) {
         tunnel = null;
-        services.metrics().response(status.code());
         if (!closing) {
-            respondError(status, code, message, true, false);
+            services.metrics().response(status.code());
+            respondError(status, code, message, clientKeepAlive, false);
         }
     }
 

@@ -45,9 +45,9 @@ final class RequestPath {
     }
 
     /**
-     * Whether the path holds anything to check: a segment starting with a dot or {@code %2e}, a
-     * percent-encoded slash or backslash, a backslash, or a leading {@code //}. Refusals are thrown
-     * by {@link #resolve}.
+     * Whether the path holds anything to check: a segment starting with a dot, an encoded dot,
+     * slash or backslash ({@code %2e}, {@code %2f}, {@code %5c}), a backslash, or a leading
+     * {@code //}. Other escapes ({@code %20}) pass untouched. Refusals are thrown by {@link #resolve}.
      */
     private static boolean needsWork(String s, int end) {
         if (end > 1 && s.charAt(0) == '/' && s.charAt(1) == '/') {
@@ -55,7 +55,9 @@ final class RequestPath {
         }
         for (int i = 0; i < end; i++) {
             char c = s.charAt(i);
-            if (c == '\\' || c == '%' || c == '.' && i > 0 && s.charAt(i - 1) == '/') {
+            if (c == '\\' || c == '.' && i > 0 && s.charAt(i - 1) == '/'
+                    || c == '%' && (s.regionMatches(true, i, "%2e", 0, 3) || s.regionMatches(true, i, "%2f", 0, 3)
+                    || s.regionMatches(true, i, "%5c", 0, 3))) {
                 return true;
             }
         }

@@ -29,7 +29,8 @@ import java.util.List;
  * an outside host's passes verbatim, as it has no base to climb out of.
  * A request that carries this sidecar's own {@code Via} pseudonym has come round in a loop (an
  * outside host that is the sidecar under another name, a route pointing at it): 508.
- * Thread-safe and immutable; the route-header path allocates nothing but the Host check's list.
+ * Thread-safe and immutable; the route-header path allocates little: the Host check's list, and
+ * a tenant header's.
  */
 public final class RequestRouter {
     private final RouteHeaders routeHeaders;

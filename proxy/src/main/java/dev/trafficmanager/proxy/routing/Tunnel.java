@@ -35,12 +35,16 @@ final class Tunnel {
     private final ChannelHandlerContext ctx;
     private final ProxyServices services;
     private final UpstreamTarget target;
+    private final boolean clientKeepAlive;
 
-    Tunnel(ProxyHandler connection, ChannelHandlerContext ctx, ProxyServices services, UpstreamTarget target) {
+    /** {@code clientKeepAlive}: whether the CONNECT request lets the connection live on after a refusal. */
+    Tunnel(ProxyHandler connection, ChannelHandlerContext ctx, ProxyServices services, UpstreamTarget target,
+           boolean clientKeepAlive) {
         this.connection = connection;
         this.ctx = ctx;
         this.services = services;
         this.target = target;
+        this.clientKeepAlive = clientKeepAlive;
     }
 
     void open() {
@@ -50,7 +54,8 @@ final class Tunnel {
             if (!f.isSuccess()) {
                 services.drain().ended();
                 connection.tunnelFailed(HttpResponseStatus.BAD_GATEWAY, "upstream_unreachable",
-                        "cannot connect to " + target.host() + ":" + target.port() + ": " + Failures.describe(f.cause()));
+                        "cannot connect to " + target.host() + ":" + target.port() + ": " + Failures.describe(f.cause()),
+                        clientKeepAlive);
             } else if (!client.isActive()) {
                 services.drain().ended();
                 f.channel().close();

@@ -18,11 +18,8 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.resolver.AddressResolverGroup;
 import io.netty.util.concurrent.FastThreadLocal;
 import java.net.InetSocketAddress;
-import java.util.Comparator;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.Set;
-import java.util.function.Predicate;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
@@ -66,17 +63,18 @@ public final class UpstreamPools {
     /** The calling event loop's pool for {@code target}; call only on {@code loop}. */
     public UpstreamPool pool(EventLoop loop, UpstreamTarget target) {
         Map<String, UpstreamPool> pools = perLoop.get();
+        long evictAfter = settings.poolEvictAfter().toNanos();
         if (pools == null) {
-            pools = new HashMap<>();
+            pools = new LinkedHashMap<>(16, 0.75f, true); // access order: the least recently used first
             perLoop.set(pools);
             Map<String, UpstreamPool> mine = pools;
-            long after = settings.poolEvictAfter().toNanos();
-            loop.scheduleAtFixedRate(() -> evict(mine, System.nanoTime() - after), after / 2, after / 2, TimeUnit.NANOSECONDS);
+            loop.scheduleAtFixedRate(() -> evict(mine, System.nanoTime() - evictAfter, MAX_POOLS_PER_LOOP),
+                    evictAfter / 2, evictAfter / 2, TimeUnit.NANOSECONDS);
         }
         UpstreamPool pool = pools.get(target.poolKey());
         if (pool == null) {
             if (pools.size() >= MAX_POOLS_PER_LOOP) {
-                evictOldest(pools);
+                evict(pools, System.nanoTime() - evictAfter, MAX_POOLS_PER_LOOP - 1);
             }
             pool = create(loop, target);
             pools.put(target.poolKey(), pool);
@@ -86,30 +84,22 @@ public final class UpstreamPools {
     }
 
     /**
-     * Drops the pools (and their breakers) without connections and unused since {@code cutoffNanos}:
-     * without it every upstream and outside host ever called would keep one per event loop.
+     * Drops pools without connections (and their breakers) from the least recently used end: those
+     * unused since {@code cutoffNanos}, and while more than {@code max} remain, the oldest others.
+     * Without it every upstream and outside host ever called would keep one per event loop. A pool
+     * with connections stays; it becomes droppable once they close (after the pool idle timeout).
      */
-    private void evict(Map<String, UpstreamPool> pools, long cutoffNanos) {
-        evict(pools, pool -> pool.idle() && pool.lastUsedNanos() - cutoffNanos < 0);
-    }
-
-    /** At the bound: the least recently used pools without connections go, a quarter of the bound at most. */
-    private void evictOldest(Map<String, UpstreamPool> pools) {
-        Set<UpstreamPool> oldest = new HashSet<>(pools.values().stream().filter(UpstreamPool::idle)
-                .sorted(Comparator.comparingLong(UpstreamPool::lastUsedNanos))
-                .limit(MAX_POOLS_PER_LOOP / 4)
-                .toList());
-        evict(pools, oldest::contains);
-    }
-
-    private void evict(Map<String, UpstreamPool> pools, Predicate<UpstreamPool> which) {
-        pools.values().removeIf(pool -> {
-            boolean evict = which.test(pool);
-            if (evict) {
+    private void evict(Map<String, UpstreamPool> pools, long cutoffNanos, int max) {
+        for (Iterator<UpstreamPool> oldestFirst = pools.values().iterator(); oldestFirst.hasNext(); ) {
+            UpstreamPool pool = oldestFirst.next();
+            if (pool.lastUsedNanos() - cutoffNanos >= 0 && pools.size() <= max) {
+                return; // this one and all after it were used since the cutoff
+            }
+            if (pool.idle()) {
+                oldestFirst.remove();
                 poolCount.decrement();
             }
-            return evict;
-        });
+        }
     }
 
     /**
