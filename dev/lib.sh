@@ -28,6 +28,19 @@ ensure_tools() {
   bash "$ROOT/dev/stack.sh" tools
 }
 
+# async_profiler: the path of async-profiler's agent library, fetched from Maven Central the first
+# time (tools.profiler:async-profiler, the linux-x64 jar carries the library) into .tm/tools.
+ASYNC_PROFILER_VERSION=4.1
+async_profiler() {
+  local dir="$TM_HOME/tools/async-profiler-$ASYNC_PROFILER_VERSION" jar
+  if [[ ! -f "$dir/linux-x64/libasyncProfiler.so" ]]; then
+    "${MVN[@]}" dependency:get -Dartifact="tools.profiler:async-profiler:$ASYNC_PROFILER_VERSION:jar:linux-x64" >&2
+    jar="$HOME/.m2/repository/tools/profiler/async-profiler/$ASYNC_PROFILER_VERSION/async-profiler-$ASYNC_PROFILER_VERSION-linux-x64.jar"
+    mkdir -p "$dir" && (cd "$dir" && jar xf "$jar" linux-x64/libasyncProfiler.so)
+  fi
+  echo "$dir/linux-x64/libasyncProfiler.so"
+}
+
 build_jars() {
   log "building (mvn package, tests skipped)"
   (cd "$ROOT" && "${MVN[@]}" -DskipTests install)

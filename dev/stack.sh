@@ -266,6 +266,7 @@ ensure_load_tools() {
   command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || pkgs+=(nginx-light)
   command -v haproxy >/dev/null || [[ -x /usr/sbin/haproxy ]] || pkgs+=(haproxy)
   command -v gnuplot >/dev/null || pkgs+=(gnuplot-nox)
+  command -v strace >/dev/null || pkgs+=(strace)
   ((${#pkgs[@]} == 0)) || apt_install "${pkgs[@]}"
 }
 

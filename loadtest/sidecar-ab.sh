@@ -13,6 +13,10 @@
 #   X_READY the admin path waited for before measuring (default /readyz; /healthz for a revision
 #           older than the secured stack, which cannot read its topic and routes by lookups alone)
 # TM_BENCH_ROUNDS (5), TM_BENCH_SECONDS (10), TM_BENCH_CONNECTIONS (16).
+# TM_BENCH_PROFILE=cpu|alloc|wall: after the rounds, one more run per variant under async-profiler
+# (from Maven Central, loaded with jcmd JVMTI.agent_load); collapsed stacks and a flame graph in
+# .tm/sidecar-ab/profile-<name>.{collapsed,html}, and the top frames printed. TM_BENCH_PROFILE=strace
+# counts system calls instead (strace -c -f, installed if missing), per request.
 #
 #   A_NAME=g1-before A_REV=8b402da A_JVM="-Xmx64m" B_NAME=after bash loadtest/sidecar-ab.sh
 set -euo pipefail
@@ -97,6 +101,31 @@ measure() { # A|B -> "req/s cpu-us-per-request"
   awk -v t="$((t1 - t0))" -v hz="$TICKS" '/requests in/ {n = $1} /Requests\/sec/ {r = $2}
     END {printf "%.0f %.1f\n", r, t / hz / n * 1e6}' <<<"$out"
 }
+# profile_run A|B event out-prefix: one measured run with async-profiler attached for its length.
+profile_run() {
+  local pid lib tracer rps
+  pid="$(cat "$TM_HOME/run/ab-$1.pid")"
+  if [[ $2 == strace ]]; then
+    strace -c -f -p "$pid" -o "$3.strace" 2>/dev/null &
+    tracer=$!
+    sleep 1 # strace attaches to every thread first
+    read -r rps _ < <(measure "$1")
+    kill -INT "$tracer"; wait "$tracer" || true
+    log "system calls of $1 per request (strace slows it: $rps req/s):"
+    awk -v n="$((rps * SECONDS_PER_RUN))" '$4 ~ /^[0-9]+$/ && $NF != "total" {printf "%8.3f  %s\n", $4 / n, $NF}' \
+      "$3.strace" | sort -rn | head -n 12
+    return
+  fi
+  lib="$(async_profiler)"
+  # jcmd parses '=' in its arguments itself: the agent's options travel inside quotes.
+  jcmd "$pid" JVMTI.agent_load "$lib" "\"start,event=$2,interval=${TM_BENCH_PROFILE_INTERVAL:-1ms}\"" >/dev/null
+  measure "$1" >/dev/null
+  jcmd "$pid" JVMTI.agent_load "$lib" "\"dump,file=$3.collapsed,collapsed\"" >/dev/null
+  jcmd "$pid" JVMTI.agent_load "$lib" "\"stop,file=$3.html\"" >/dev/null
+  log "profile of $1 ($2): $3.collapsed; self time, top frames:"
+  awk '{n = $NF; sub(/ [0-9]+$/, ""); k = split($0, f, ";"); self[f[k]] += n; all += n}
+    END {for (x in self) printf "%6.2f%%  %s\n", 100 * self[x] / all, x}' "$3.collapsed" | sort -rn | head -n 25
+}
 log "warm-up, then $ROUNDS rounds of wrk -t1 -c$CONNECTIONS -d${SECONDS_PER_RUN}s, alternating"
 measure A >/dev/null; measure B >/dev/null
 results="$WORK/results.tsv"
@@ -109,6 +138,12 @@ for ((i = 1; i <= ROUNDS; i++)); do
     printf '%-16s round %d: %8s req/s  %6s us CPU per request\n' "${!name}" "$i" "$rps" "$cpu"
   done
 done
+if [[ -n "${TM_BENCH_PROFILE:-}" ]]; then
+  for v in A B; do
+    name="NAME_$v"
+    profile_run "$v" "$TM_BENCH_PROFILE" "$WORK/profile-${!name}"
+  done
+fi
 for name in "$NAME_A" "$NAME_B"; do
   printf '%-16s median: %8s req/s  %6s us CPU per request\n' "$name" \
     "$(awk -F'\t' -v n="$name" '$1 == n {print $2}' "$results" | median)" \

@@ -213,11 +213,11 @@ class BadInputTest {
     @Test
     void bodyOverSixtyFourKibGets413() throws IOException {
         String big = urlBody("http://svc/" + "a".repeat(70_000));
-        refused(413, "payload_too_large", () -> client.put(route, token, big));
+        refused(413, "body_too_large", () -> client.put(route, token, big));
         // the same in chunks, where the size is found only while reading
         String chunked = "PUT " + route + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token
                 + "\r\nTransfer-Encoding: chunked\r\n\r\n" + Integer.toHexString(big.length()) + "\r\n" + big + "\r\n0\r\n\r\n";
-        assertThat(raw(chunked)).startsWith("HTTP/1.1 413").contains("payload_too_large");
+        assertThat(raw(chunked)).startsWith("HTTP/1.1 413").contains("body_too_large");
         assertThat(TestControlApi.tableCounts()).isEqualTo(before);
     }
 

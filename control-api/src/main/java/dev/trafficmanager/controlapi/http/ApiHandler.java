@@ -1,12 +1,13 @@
 package dev.trafficmanager.controlapi.http;
 
+import dev.trafficmanager.http.HttpRefusal;
+import dev.trafficmanager.http.LingeringClose;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.socket.DuplexChannel;
-import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -14,8 +15,6 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.TooLongHttpHeaderException;
-import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.time.Duration;
@@ -24,7 +23,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.net.InetSocketAddress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * {@link Rejection} from an earlier handler, a malformed request): those queue like requests. While
  * a request is in flight the channel stops reading. After an error that leaves the connection's
  * framing in doubt the connection closes, lingering: output is shut first and input is read and
- * dropped for up to {@value #LINGER_SECONDS} s, so a client still sending a body gets to read the
+ * dropped for a while ({@link LingeringClose}), so a client still sending a body gets to read the
  * error rather than a reset.
  *
  * <p>Per-connection state: one instance per channel, touched only on its event loop.
@@ -46,7 +44,6 @@ import org.slf4j.LoggerFactory;
 public final class ApiHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(ApiHandler.class);
     private static final int MAX_PIPELINED = 16;
-    private static final int LINGER_SECONDS = 2;
 
     /** A request refused before it reached this handler; answered in turn, then the connection closes. */
     public record Rejection(ApiException error) {
@@ -69,6 +66,7 @@ public final class ApiHandler extends ChannelInboundHandlerAdapter {
     private boolean inFlight;
     /** Set once the connection is to close: later input is dropped. */
     private boolean closing;
+    private final LingeringClose linger = new LingeringClose();
 
     /** @param maxQueueWait a request that waited longer for a worker is answered 503 instead of run */
     public ApiHandler(Router router, Executor workers, Json json, Duration maxQueueWait) {
@@ -88,6 +86,10 @@ public final class ApiHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (linger.active()) {
+            linger.discard(ctx, msg);
+            return;
+        }
         if (closing) {
             ReferenceCountUtil.release(msg);
             return;
@@ -191,18 +193,18 @@ public final class ApiHandler extends ChannelInboundHandlerAdapter {
     /** Runs on the event loop. */
     private void respond(ChannelHandlerContext ctx, Pending request, ApiResponse response) {
         boolean keepAlive = request.keepAlive();
-        ctx.writeAndFlush(toHttp(ctx.alloc(), json, response, request.version(), keepAlive))
-                .addListener((ChannelFutureListener) written -> {
-                    if (!written.isSuccess()) {
-                        closeNow(ctx);
-                    } else if (keepAlive) {
-                        dispatchNext(ctx);
-                    } else if (request.refusal() != null) {
-                        closeLingering(ctx); // the client may still be sending what we refused
-                    } else {
-                        closeNow(ctx);
-                    }
-                });
+        ChannelFuture write = ctx.writeAndFlush(toHttp(ctx.alloc(), json, response, request.version(), keepAlive));
+        if (!keepAlive && request.refusal() != null) {
+            closeLingering(ctx, write); // the client may still be sending what we refused
+            return;
+        }
+        write.addListener((ChannelFutureListener) written -> {
+            if (written.isSuccess() && keepAlive) {
+                dispatchNext(ctx);
+            } else {
+                closeNow(ctx);
+            }
+        });
     }
 
     private void closeNow(ChannelHandlerContext ctx) {
@@ -211,16 +213,11 @@ public final class ApiHandler extends ChannelInboundHandlerAdapter {
         ctx.close();
     }
 
-    private void closeLingering(ChannelHandlerContext ctx) {
+    private void closeLingering(ChannelHandlerContext ctx, ChannelFuture lastWrite) {
         closing = true;
         pending.clear();
-        if (ctx.channel() instanceof DuplexChannel duplex && ctx.channel().isActive()) {
-            ctx.channel().config().setAutoRead(true); // read and drop what the client still sends
-            duplex.shutdownOutput();
-            ctx.executor().schedule(() -> ctx.close(), LINGER_SECONDS, TimeUnit.SECONDS);
-        } else {
-            ctx.close();
-        }
+        ctx.channel().config().setAutoRead(true); // read and drop what the client still sends
+        linger.after(lastWrite, ctx);
     }
 
     /** The HTTP form of a response; the caller owns the returned message (and its buffer). */
@@ -258,17 +255,8 @@ public final class ApiHandler extends ChannelInboundHandlerAdapter {
     }
 
     private static ApiException decoderError(Throwable cause) {
-        if (cause instanceof TooLongHttpLineException) {
-            return new ApiException(HttpResponseStatus.REQUEST_URI_TOO_LONG, "uri_too_long", "request line too long");
-        }
-        if (cause instanceof TooLongHttpHeaderException) {
-            return new ApiException(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "headers_too_large",
-                    "request headers too large");
-        }
-        if (cause instanceof TooLongFrameException) {
-            return new ApiException(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "payload_too_large", cause.getMessage());
-        }
-        return ApiException.badRequest("bad_request", "malformed HTTP request: " + cause.getMessage());
+        HttpRefusal refusal = HttpRefusal.malformed(cause);
+        return new ApiException(refusal.status(), refusal.code(), refusal.message());
     }
 
     @Override

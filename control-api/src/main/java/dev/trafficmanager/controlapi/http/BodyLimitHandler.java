@@ -1,5 +1,6 @@
 package dev.trafficmanager.controlapi.http;
 
+import dev.trafficmanager.http.HttpRefusal;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -10,7 +11,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 /**
  * Aggregates a request into one message of at most {@code maxBytes}. A larger body, known from
  * Content-Length up front or found while streaming chunks, becomes a {@link ApiHandler.Rejection}
- * (413 {@code payload_too_large}) that the API handler answers in turn and then closes the
+ * (413 {@code body_too_large}) that the API handler answers in turn and then closes the
  * connection; the aggregator drops the rest of that body. A client that sent
  * {@code Expect: 100-continue} with a too-large Content-Length gets the same JSON 413 at once instead
  * of the 100, and need not send the body at all.
@@ -44,7 +45,7 @@ public final class BodyLimitHandler extends HttpObjectAggregator {
     }
 
     private ApiException tooLarge() {
-        return new ApiException(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "payload_too_large",
-                "request body over " + maxBytes + " bytes");
+        HttpRefusal refusal = HttpRefusal.bodyTooLarge("request body over " + maxBytes + " bytes");
+        return new ApiException(refusal.status(), refusal.code(), refusal.message());
     }
 }

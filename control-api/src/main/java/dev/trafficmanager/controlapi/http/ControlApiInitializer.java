@@ -1,28 +1,22 @@
 package dev.trafficmanager.controlapi.http;
 
+import dev.trafficmanager.http.PipelineLayout;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelPipeline;
-import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.time.Duration;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Assembles a connection's pipeline:
- * <pre>
- *  bytes -> idle -> codec -> body-limit -> api
- * </pre>
- * idle closes a connection silent for {@value #IDLE_SECONDS} s; codec limits the request line to
+ * Assembles a connection's pipeline, {@link PipelineLayout#CONTROL_API}: idle closes a connection silent for {@value #IDLE_SECONDS} s; codec limits the request line to
  * 4 KiB and headers to 16 KiB; body-limit aggregates at most the configured body size (413 beyond);
  * api answers every request and error in order and owns keep-alive and closing.
  */
-public final class ControlApiInitializer extends ChannelInitializer<SocketChannel> {
-    static final String IDLE = "idle";
-    static final String CODEC = "codec";
-    static final String BODY_LIMIT = "body-limit";
-    static final String API = "api";
+public final class ControlApiInitializer extends ChannelInitializer<Channel> {
     private static final int IDLE_SECONDS = 60;
 
     private final Router router;
@@ -40,17 +34,16 @@ public final class ControlApiInitializer extends ChannelInitializer<SocketChanne
     }
 
     @Override
-    protected void initChannel(SocketChannel channel) {
-        ChannelPipeline pipeline = channel.pipeline();
-        pipeline.addLast(IDLE, new IdleStateHandler(0, 0, IDLE_SECONDS, TimeUnit.SECONDS) {
-            @Override
-            protected void channelIdle(io.netty.channel.ChannelHandlerContext ctx,
-                                       io.netty.handler.timeout.IdleStateEvent evt) {
-                ctx.close();
-            }
-        });
-        pipeline.addLast(CODEC, new HttpServerCodec(4096, 16 * 1024, 8192));
-        pipeline.addLast(BODY_LIMIT, new BodyLimitHandler(maxBodyBytes, json));
-        pipeline.addLast(API, new ApiHandler(router, workers, json, maxQueueWait));
+    protected void initChannel(Channel channel) {
+        PipelineLayout.CONTROL_API.assemble(channel.pipeline(),
+                new IdleStateHandler(0, 0, IDLE_SECONDS, TimeUnit.SECONDS) {
+                    @Override
+                    protected void channelIdle(ChannelHandlerContext ctx, IdleStateEvent evt) {
+                        ctx.close();
+                    }
+                },
+                new HttpServerCodec(4096, 16 * 1024, 8192),
+                new BodyLimitHandler(maxBodyBytes, json),
+                new ApiHandler(router, workers, json, maxQueueWait));
     }
 }

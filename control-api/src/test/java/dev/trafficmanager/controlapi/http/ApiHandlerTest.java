@@ -142,7 +142,7 @@ class ApiHandlerTest {
         EmbeddedChannel channel = channel();
         channel.writeInbound(get("/echo/first"));
         channel.writeInbound(new ApiHandler.Rejection(new ApiException(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
-                "payload_too_large", "too big")));
+                "body_too_large", "too big")));
         channel.writeInbound(get("/echo/after-the-refusal"));
         runWorkers(channel);
         FullHttpResponse first = channel.readOutbound();
@@ -150,7 +150,7 @@ class ApiHandlerTest {
         assertThat(body(first)).isEqualTo("{\"name\":\"first\"}");
         assertThat(refused.status()).isEqualTo(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE);
         assertThat(refused.headers().get(HttpHeaderNames.CONNECTION)).isEqualTo("close");
-        assertThat(body(refused)).isEqualTo("{\"error\":\"payload_too_large\",\"message\":\"too big\"}");
+        assertThat(body(refused)).isEqualTo("{\"error\":\"body_too_large\",\"message\":\"too big\"}");
         assertThat((Object) channel.readOutbound()).as("nothing after the refusal is answered").isNull();
         assertThat(queued).isEmpty();
         assertThat(channel.isOpen()).isFalse();

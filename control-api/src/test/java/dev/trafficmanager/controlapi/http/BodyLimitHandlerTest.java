@@ -51,7 +51,7 @@ class BodyLimitHandlerTest {
         String response = exchange(channel, "PUT /thing HTTP/1.1\r\nContent-Length: 17\r\n\r\n0123456789abcdefg");
         assertThat(response).startsWith("HTTP/1.1 413 Request Entity Too Large")
                 .contains("connection: close")
-                .endsWith("{\"error\":\"payload_too_large\",\"message\":\"request body over 16 bytes\"}");
+                .endsWith("{\"error\":\"body_too_large\",\"message\":\"request body over 16 bytes\"}");
         assertThat(channel.isOpen()).isFalse();
         assertFalse(channel.finishAndReleaseAll());
     }
@@ -61,7 +61,7 @@ class BodyLimitHandlerTest {
         EmbeddedChannel channel = channel();
         String response = exchange(channel, "PUT /thing HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
                 + "a\r\n0123456789\r\na\r\n0123456789\r\n0\r\n\r\n");
-        assertThat(response).startsWith("HTTP/1.1 413").contains("payload_too_large");
+        assertThat(response).startsWith("HTTP/1.1 413").contains("body_too_large");
         assertThat(channel.isOpen()).isFalse();
         assertFalse(channel.finishAndReleaseAll());
     }
@@ -71,7 +71,7 @@ class BodyLimitHandlerTest {
         EmbeddedChannel channel = channel();
         String response = exchange(channel, "PUT /thing HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 1000\r\n\r\n");
         assertThat(response).startsWith("HTTP/1.1 413").doesNotContain("100 Continue")
-                .endsWith("{\"error\":\"payload_too_large\",\"message\":\"request body over 16 bytes\"}");
+                .endsWith("{\"error\":\"body_too_large\",\"message\":\"request body over 16 bytes\"}");
         // the client sent no body, so the connection is still good for the next request
         assertThat(exchange(channel, "PUT /thing HTTP/1.1\r\nContent-Length: 2\r\n\r\nok")).startsWith("HTTP/1.1 200");
         assertFalse(channel.finishAndReleaseAll());

@@ -1,11 +1,11 @@
 package dev.trafficmanager.proxy.admin;
 
+import dev.trafficmanager.http.PipelineLayout;
 import dev.trafficmanager.proxy.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import java.net.InetSocketAddress;
@@ -30,20 +30,24 @@ public final class AdminServer implements AutoCloseable {
         EventLoopGroup group = transport.group(1, "admin");
         try {
             Channel channel = new ServerBootstrap().group(group).channel(transport.serverChannel())
-                    .childHandler(new ChannelInitializer<SocketChannel>() {
-                        @Override
-                        protected void initChannel(SocketChannel ch) {
-                            ch.pipeline().addLast("codec", new HttpServerCodec(4096, 8192, 8192))
-                                    .addLast("aggregator", new HttpObjectAggregator(8192))
-                                    .addLast("admin", handlers.get());
-                        }
-                    })
+                    .childHandler(initializer(handlers))
                     .bind(new InetSocketAddress(host, port)).sync().channel();
             return new AdminServer(group, channel);
         } catch (InterruptedException | RuntimeException e) {
             group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             throw e;
         }
+    }
+
+    /** An admin connection's pipeline, {@link PipelineLayout#ADMIN}. */
+    public static ChannelInitializer<Channel> initializer(Supplier<AdminHandler> handlers) {
+        return new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                PipelineLayout.ADMIN.assemble(ch.pipeline(), new HttpServerCodec(4096, 8192, 8192),
+                        new HttpObjectAggregator(8192), handlers.get());
+            }
+        };
     }
 
     public int port() {

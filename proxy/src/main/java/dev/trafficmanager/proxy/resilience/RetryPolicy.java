@@ -43,9 +43,15 @@ public record RetryPolicy(int maxRetries, Duration base, Duration cap, int budge
      * must be matched by {@link #finished()}.
      */
     public boolean tryStart(int retry, LongSupplier inFlight) {
-        if (retry > maxRetries) {
-            return false;
-        }
+        return retry <= maxRetries && tryReserve(inFlight);
+    }
+
+    /**
+     * Takes a place in the budget for a retry that {@link #maxRetries} does not limit (the keep-alive
+     * race's one reconnection); false when the budget is spent. A true answer must be matched by
+     * {@link #finished()}.
+     */
+    public boolean tryReserve(LongSupplier inFlight) {
         long allowed = Math.max(minConcurrent, inFlight.getAsLong() * budgetPercent / 100);
         while (true) {
             int now = budget.active.get();

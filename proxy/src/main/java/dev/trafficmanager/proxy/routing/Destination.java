@@ -1,5 +1,6 @@
 package dev.trafficmanager.proxy.routing;
 
+import dev.trafficmanager.http.HttpRefusal;
 import dev.trafficmanager.proxy.lookup.RouteKeyProbe;
 import dev.trafficmanager.proxy.upstream.UpstreamTarget;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -70,6 +71,10 @@ final class Destination {
 
     void tunnel(UpstreamTarget target) {
         set(Kind.TUNNEL, null, null, target);
+    }
+
+    void refuse(HttpRefusal refusal) {
+        refuse(refusal.status(), refusal.code(), refusal.message());
     }
 
     void refuse(HttpResponseStatus status, String code, String message) {

@@ -1,5 +1,6 @@
 package dev.trafficmanager.proxy.routing;
 
+import dev.trafficmanager.http.HttpRefusal;
 import dev.trafficmanager.proxy.upstream.ResponseListener;
 import dev.trafficmanager.proxy.upstream.UpstreamPool;
 import dev.trafficmanager.proxy.upstream.UpstreamTarget;
@@ -22,13 +23,11 @@ import io.netty.util.ReferenceCountUtil;
  * stream the request body up and the response body down with backpressure (each side reads again
  * only when its last write succeeded), then return the connection to the pool.
  *
- * <p>Every method runs on the client connection's event loop (the upstream connection lives on the
- * same one), so no state needs synchronising. Body parts queued here are owned by this exchange and
- * released if it ends before writing them.
- *
- * <p>Each use of an upstream asks its circuit breaker first (an open one answers 503
- * {@code upstream_circuit_open} at once); whether to try again is {@link UpstreamAttempts}'s to
- * decide, and what of the request body is held and sent, {@link RequestBody}'s.
+ * <p>A state machine on the client connection's event loop (the upstream connection's too), so
+ * nothing is synchronised: its {@link Phase} is one field, changed only by {@link #enter}, and it
+ * ends once, by {@link #end} with an {@link Ending}. Each use of an upstream asks its circuit breaker
+ * first (503 {@code upstream_circuit_open} while open); whether to try again is decided by
+ * {@link UpstreamAttempts} ({@link RetryDecision}); the request body held and sent, by {@link RequestBody}.
  */
 final class Exchange implements ResponseListener {
     private final ProxyHandler connection;
@@ -41,17 +40,16 @@ final class Exchange implements ResponseListener {
     private final RequestBody body;
     private final UpstreamAttempts attempts;
 
+    private Phase phase = Phase.ROUTING;
     private UpstreamTarget target;
     private Channel upstream;
-    private boolean reused;
+    private boolean reused; // the upstream connection came from the pool
     private boolean headWriteFailed;
-    private boolean responseStarted;
     private boolean upstreamKeepAlive;
     private int status;
     private long sentAtNanos;
-    private Runnable responseTimeout; // created on first use, then re-armed
+    private final Runnable responseTimeout = this::responseTimedOut;
     private String bulkheadSlot; // the tenant's slot in the bulkhead, while held
-    private boolean done;
 
     Exchange(ProxyHandler connection, ChannelHandlerContext ctx, ProxyServices services, HttpRequest request,
              String originForm, String forwardedHost) {
@@ -69,15 +67,15 @@ final class Exchange implements ResponseListener {
 
     /** A message from the client while this exchange runs: its body, or the next request's start. */
     void fromClient(Object msg) {
-        if (done || body.complete() || !(msg instanceof HttpContent content)) {
+        if (phase == Phase.ENDED || body.complete() || !(msg instanceof HttpContent content)) {
             connection.queue(msg);
             return;
         }
-        RequestBody.Refusal refusal = body.accept(content, services.client());
+        HttpRefusal refusal = body.accept(content, services.client());
         if (refusal != null) {
             // The body's end stays unread, so the error says Connection: close and lingers.
             connection.setKeepAlive(false);
-            if (!responseStarted) {
+            if (!phase.responseStarted()) {
                 fail(refusal.status(), refusal.code(), refusal.message());
             } else {
                 abort();
@@ -93,7 +91,7 @@ final class Exchange implements ResponseListener {
 
     /** Forwards to {@code upstream}: a route's, or an outside host passed through. */
     void forward(UpstreamTarget upstream) {
-        if (done) {
+        if (phase == Phase.ENDED) {
             return;
         }
         target = upstream;
@@ -104,9 +102,10 @@ final class Exchange implements ResponseListener {
     }
 
     private void useUpstream() {
-        if (done) {
+        if (phase == Phase.ENDED) {
             return; // a retry after the exchange ended
         }
+        enter(Phase.CONNECTING);
         if (!attempts.admit()) {
             fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "upstream_circuit_open", "upstream " + target
                     + " has been failing: its circuit breaker is open; try again shortly");
@@ -117,10 +116,11 @@ final class Exchange implements ResponseListener {
 
     @Override
     public void upstreamConnected(Channel channel, boolean fromPool) {
-        if (done) {
+        if (phase == Phase.ENDED) {
             attempts.pool().release(channel, true);
             return;
         }
+        enter(Phase.SENDING);
         upstream = channel;
         reused = fromPool;
         sentAtNanos = System.nanoTime();
@@ -148,14 +148,14 @@ final class Exchange implements ResponseListener {
 
     @Override
     public void upstreamConnectFailed(Throwable cause) {
-        if (done) {
+        if (phase == Phase.ENDED) {
             return;
         }
         if (cause instanceof UpstreamPool.Exhausted) {
             attempts.abandon(); // our own limit, not the upstream's failure: neither counted nor retried
         } else {
             attempts.answered(false);
-            if (attempts.retryLater(body.sent(), ctx.executor(), this::useUpstream)) {
+            if (retried(AttemptFailure.CONNECT_FAILED)) {
                 return;
             }
         }
@@ -170,10 +170,10 @@ final class Exchange implements ResponseListener {
         write.addListener(f -> {
             if (!f.isSuccess()) {
                 channel.close();
-            } else if (!done) {
+            } else if (phase != Phase.ENDED) {
                 // The response timeout counts from the last progress of the request, so a long upload
                 // is not cut off while an upstream that stops reading it still is.
-                if (progress && !responseStarted) {
+                if (progress && !phase.responseStarted()) {
                     armResponseTimer();
                 }
                 if (!body.complete()) {
@@ -185,7 +185,7 @@ final class Exchange implements ResponseListener {
 
     @Override
     public void upstreamResponse(HttpObject msg) {
-        if (done) {
+        if (phase == Phase.ENDED) {
             ReferenceCountUtil.release(msg);
             return;
         }
@@ -195,7 +195,7 @@ final class Exchange implements ResponseListener {
             Throwable cause = msg.decoderResult().cause();
             ReferenceCountUtil.release(msg);
             attempts.answered(false);
-            if (responseStarted) { // both close the upstream connection (cleanUp)
+            if (phase.responseStarted()) { // both close the upstream connection (end)
                 abort();
             } else {
                 fail(HttpResponseStatus.BAD_GATEWAY, "upstream_unreachable",
@@ -205,13 +205,13 @@ final class Exchange implements ResponseListener {
         }
         if (msg instanceof HttpResponse response) {
             startResponse(response);
-            if (done) {
+            if (phase == Phase.ENDED) {
                 return;
             }
         }
         if (msg instanceof HttpContent content) {
             boolean last = content instanceof LastHttpContent;
-            if (!responseStarted) {
+            if (!phase.responseStarted()) {
                 // the end of an informational response (100 Continue): the real one follows
                 ctx.writeAndFlush(content);
                 upstream.read();
@@ -223,7 +223,7 @@ final class Exchange implements ResponseListener {
             } else {
                 write.addListener(f -> {
                     if (f.isSuccess()) {
-                        if (!done) {
+                        if (phase != Phase.ENDED) {
                             upstream.read();
                         }
                     } else {
@@ -246,21 +246,19 @@ final class Exchange implements ResponseListener {
             return;
         }
         boolean bodyless = informational || code == 204 || code == 304 || request.method().equals(HttpMethod.HEAD);
-        boolean keepAlive = clientKeepAlive && !services.drain().draining();
+        boolean keepAlive = false;
         if (!informational) {
             // A gateway error from the upstream is its own failure (or its upstream's): counted.
             attempts.answered(code != 502 && code != 503 && code != 504);
             cancelTimer();
-            responseStarted = true;
+            enter(Phase.RESPONDING);
             status = code;
             upstreamKeepAlive = HttpUtil.isKeepAlive(response);
             services.metrics().upstreamLatency(System.nanoTime() - sentAtNanos);
-            if (!connection.clientVersion().equals(HttpVersion.HTTP_1_1) && !Forwarding.framedForHttp10(response, bodyless)) {
-                keepAlive = false; // an HTTP/1.0 client learns the end of an unframed body from the close
-            }
-            if (body.unread()) {
-                keepAlive = false; // answered before the whole body arrived: the rest is not read
-            }
+            // Not while draining, nor when the request's body is partly unread (it would be taken for
+            // the next request), nor for an HTTP/1.0 client that learns an unframed body's end from the close.
+            keepAlive = clientKeepAlive && !services.drain().draining() && !body.unread()
+                    && (connection.clientVersion().equals(HttpVersion.HTTP_1_1) || Forwarding.framedForHttp10(response, bodyless));
             connection.setKeepAlive(keepAlive);
         }
         Forwarding.prepareResponse(response, connection.clientVersion(), informational || keepAlive, bodyless);
@@ -269,25 +267,22 @@ final class Exchange implements ResponseListener {
 
     /** The response's last part is written: pool the upstream connection, go on with the client. */
     private void finish(ChannelFuture lastWrite) {
-        end(status);
-        attempts.pool().release(upstream, upstreamKeepAlive && body.complete() && body.nothingHeld());
-        upstream = null;
+        end(Ending.COMPLETED, status);
         connection.exchangeEnded(lastWrite, body.unread());
     }
 
     @Override
     public void upstreamClosed(Throwable cause) {
-        if (done) {
+        if (phase == Phase.ENDED) {
             return;
         }
         upstream = null;
-        if (responseStarted) {
+        if (phase.responseStarted()) {
             abort(); // the response is cut: the client must see the truncation, not a clean end
             return;
         }
         cancelTimer();
-        if (attempts.retryRace(reused, body.sent(), headWriteFailed)) {
-            attempts.pool().connect(this); // the upstream closed a pooled connection as we reused it
+        if (retried(AttemptFailure.CLOSED_BEFORE_RESPONSE)) {
             return;
         }
         attempts.answered(false);
@@ -295,22 +290,36 @@ final class Exchange implements ResponseListener {
                 + " closed the connection before responding" + (cause == null ? "" : ": " + Failures.describe(cause)));
     }
 
+    /** Starts the retry {@link UpstreamAttempts} allows after {@code failure}, if any: a new connection
+     * at once (the keep-alive race; the breaker's admission stands), or the whole attempt after a backoff. */
+    private boolean retried(AttemptFailure failure) {
+        RetryDecision decision = attempts.decide(failure, body.sent(), headWriteFailed, reused);
+        if (!decision.retries()) {
+            return false;
+        }
+        enter(Phase.CONNECTING);
+        headWriteFailed = false;
+        attempts.perform(decision, ctx.executor(), decision.kind() == RetryDecision.Kind.RECONNECT_NOW
+                ? () -> attempts.pool().connect(this) : this::useUpstream);
+        return true;
+    }
+
     @Override
     public void upstreamReadComplete() {
-        if (!done) {
+        if (phase != Phase.ENDED) {
             ctx.flush(); // a response head alone (server-sent events, long polls) goes out now
         }
     }
 
     @Override
     public void upstreamIdle() {
-        if (!done && responseStarted && upstream != null) {
+        if (phase.responseStarted() && upstream != null) {
             upstream.close(); // a stalled response body: upstreamClosed cuts the client off
         }
     }
 
     private void responseTimedOut() {
-        if (!done && !responseStarted) {
+        if (phase == Phase.CONNECTING || phase == Phase.SENDING) {
             attempts.answered(false);
             fail(HttpResponseStatus.GATEWAY_TIMEOUT, "upstream_timeout", "no response from " + target + " within "
                     + connection.responseTimeout().millis() + " ms");
@@ -319,31 +328,26 @@ final class Exchange implements ResponseListener {
 
     /** The client connection closed: drop everything, never pool a half-used upstream connection. */
     void clientGone() {
-        if (!done) {
-            end(responseStarted ? status : 0);
-            cleanUp();
-        }
+        end(Ending.CLIENT_GONE, phase.responseStarted() ? status : 0);
     }
 
-    /** Whether the exchange is over (answered, failed, or its client gone). */
+    /** Whether the exchange is over (answered, failed, cut, or its client gone). */
     boolean ended() {
-        return done;
+        return phase == Phase.ENDED;
     }
 
     /** Answers with an error before any response byte went out (also for requests refused before a lookup). */
     void fail(HttpResponseStatus failure, String code, String message) {
-        end(failure.code());
-        cleanUp();
-        connection.respondError(failure, code, message, clientKeepAlive, body.unread());
+        if (end(Ending.FAILED, failure.code())) {
+            connection.respondError(failure, code, message, clientKeepAlive, body.unread());
+        }
     }
 
     /** Ends an exchange whose response already started: close the client connection. */
     private void abort() {
-        if (!done) {
-            end(status);
+        if (end(Ending.CUT, status)) {
+            connection.close();
         }
-        cleanUp();
-        connection.close();
     }
 
     /** The exchange holds one of its tenant's slots in the bulkhead until it ends. */
@@ -351,9 +355,22 @@ final class Exchange implements ResponseListener {
         bulkheadSlot = slot;
     }
 
-    /** The exchange is over: counted once by status (0: no response went out), and no longer in flight. */
-    private void end(int responseStatus) {
-        done = true;
+    private void enter(Phase next) {
+        if (!phase.allows(next)) {
+            throw new IllegalStateException("exchange in phase " + phase + " cannot go to " + next);
+        }
+        phase = next;
+    }
+
+    /** The one way an exchange ends: counted once by status (0: none went out), its slot, admission, timer and
+     * held parts given back, its upstream connection pooled only if {@link Ending#COMPLETED} cleanly, else
+     * closed; the caller then does what {@code how} means for the client. False when it had already ended. */
+    private boolean end(Ending how, int responseStatus) {
+        if (phase == Phase.ENDED) {
+            return false;
+        }
+        boolean reusable = how == Ending.COMPLETED && upstreamKeepAlive && body.complete() && body.nothingHeld();
+        enter(Phase.ENDED);
         if (bulkheadSlot != null) {
             services.bulkhead().release(bulkheadSlot);
             bulkheadSlot = null;
@@ -362,22 +379,17 @@ final class Exchange implements ResponseListener {
             services.metrics().response(responseStatus);
         }
         services.drain().ended();
-    }
-
-    private void cleanUp() {
         attempts.abandon();
         cancelTimer();
         body.releaseHeld();
         if (upstream != null) {
-            attempts.pool().release(upstream, false);
+            attempts.pool().release(upstream, reusable);
             upstream = null;
         }
+        return true;
     }
 
     private void armResponseTimer() {
-        if (responseTimeout == null) {
-            responseTimeout = this::responseTimedOut;
-        }
         connection.responseTimeout().arm(responseTimeout);
     }
 

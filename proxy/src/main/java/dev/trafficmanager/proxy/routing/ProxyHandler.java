@@ -1,5 +1,7 @@
 package dev.trafficmanager.proxy.routing;
 
+import dev.trafficmanager.http.HttpRefusal;
+import dev.trafficmanager.http.LingeringClose;
 import dev.trafficmanager.proxy.Deadline;
 import dev.trafficmanager.proxy.lookup.RouteEntry;
 import dev.trafficmanager.proxy.lookup.RouteKeyProbe;
@@ -8,20 +10,15 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderResult;
-import io.netty.handler.codec.TooLongFrameException;
-import io.netty.channel.socket.DuplexChannel;
-import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,10 +33,6 @@ import org.slf4j.LoggerFactory;
 public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(ProxyHandler.class);
 
-    /** How long, and how many body bytes, a lingering close waits for and discards. */
-    private static final long LINGER_MILLIS = 2000;
-    private static final long LINGER_MAX_BYTES = 2 << 20; // as Tomcat's maxSwallowSize
-
     private final ProxyServices services;
     private final Destination destination = new Destination();
     private final ArrayDeque<Object> queued = new ArrayDeque<>();
@@ -52,8 +45,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     private Tunnel tunnel;
     private boolean keepAlive = true;
     private boolean closing;
-    private boolean lingering;
-    private long discarded;
+    private final LingeringClose linger = new LingeringClose();
     /** The client's idle timeout, armed while no request is in flight (it also ends a request head sent too slowly). */
     private Deadline idle;
     /** The response timeout of the request in flight (armed by its exchange). */
@@ -96,25 +88,12 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (lingering) {
-            discard(msg);
+        if (linger.active()) {
+            linger.discard(ctx, msg);
             return;
         }
         dispatch(msg);
         if (exchange == null && tunnel == null && !closing) {
-            ctx.read();
-        }
-    }
-
-    /** During a lingering close: drop what the client still sends, up to a limit. */
-    private void discard(Object msg) {
-        if (msg instanceof HttpContent content) {
-            discarded += content.content().readableBytes();
-        }
-        ReferenceCountUtil.release(msg);
-        if (discarded > LINGER_MAX_BYTES) {
-            ctx.close();
-        } else {
             ctx.read();
         }
     }
@@ -254,19 +233,11 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void refuseMalformed(Throwable cause) {
-        HttpResponseStatus status = HttpResponseStatus.BAD_REQUEST;
-        String code = "bad_request";
-        if (cause instanceof TooLongHttpLineException) {
-            status = HttpResponseStatus.REQUEST_URI_TOO_LONG;
-            code = "uri_too_long";
-        } else if (cause instanceof TooLongFrameException) { // the headers (TooLongHttpHeaderException)
-            status = HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE;
-            code = "headers_too_large";
-        }
-        services.metrics().response(status.code());
+        HttpRefusal refusal = HttpRefusal.malformed(cause);
+        services.metrics().response(refusal.status().code());
         // The decoder cannot find the next request after a malformed one: always close.
         // Lingering: with an oversized head (431, 414) the client is most likely still sending.
-        respondError(status, code, "malformed request: " + cause.getMessage(), false, true);
+        respondError(refusal.status(), refusal.code(), refusal.message(), false, true);
     }
 
     /**
@@ -299,7 +270,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
             closing = true;
             releaseQueued();
             if (bodyUnread) {
-                lingerClose(write);
+                linger.after(write, ctx);
             } else {
                 write.addListener(ChannelFutureListener.CLOSE);
             }
@@ -320,21 +291,6 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
             armIdle();
             ctx.read();
         }
-    }
-
-    private void lingerClose(ChannelFuture write) {
-        write.addListener(f -> {
-            if (f.isSuccess() && ctx.channel() instanceof DuplexChannel duplex && ctx.channel().isActive()) {
-                lingering = true;
-                duplex.shutdownOutput();
-                ctx.executor().schedule(() -> {
-                    ctx.close();
-                }, LINGER_MILLIS, TimeUnit.MILLISECONDS);
-                ctx.read();
-            } else {
-                ctx.close();
-            }
-        });
     }
 
     /** A message that belongs after the current exchange. */

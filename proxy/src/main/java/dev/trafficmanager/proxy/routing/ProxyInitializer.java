@@ -2,26 +2,19 @@ package dev.trafficmanager.proxy.routing;
 
 import dev.trafficmanager.proxy.ProxyConfig;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.socket.SocketChannel;
+import dev.trafficmanager.http.PipelineLayout;
+import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
 
 /**
- * Assembles a client connection's pipeline:
- * <pre>
- *   socket -> http (HttpServerCodec: limits, 431/414 on excess) -> proxy (ProxyHandler, with the idle and response timeouts)
- * </pre>
- * Bodies are never aggregated: the proxy handler streams them. A CONNECT tunnel, once its upstream
- * connection is up, replaces both handlers ({@link Tunnel}):
- * <pre>
- *   socket -> tunnel-idle (IdleStateHandler) -> tunnel (Tunnel.Relay, bytes to the upstream connection)
- * </pre>
+ * Assembles a client connection's pipeline, {@link PipelineLayout#PROXY}. Bodies are never
+ * aggregated: the proxy handler streams them. A CONNECT tunnel, once its upstream connection is up,
+ * replaces both handlers with {@link PipelineLayout#TUNNEL} ({@link Tunnel}).
  */
-public final class ProxyInitializer extends ChannelInitializer<SocketChannel> {
-    public static final String HTTP = "http";
-    public static final String PROXY = "proxy";
-    public static final String TUNNEL_IDLE = "tunnel-idle";
-    public static final String TUNNEL = "tunnel";
+public final class ProxyInitializer extends ChannelInitializer<Channel> {
+    public static final String HTTP = PipelineLayout.PROXY.name(0);
+    public static final String PROXY = PipelineLayout.PROXY.name(1);
 
     private final ProxyServices services;
     private final ProxyConfig config;
@@ -32,12 +25,12 @@ public final class ProxyInitializer extends ChannelInitializer<SocketChannel> {
     }
 
     @Override
-    protected void initChannel(SocketChannel ch) {
-        ch.pipeline()
-                .addLast(HTTP, new HttpServerCodec(new HttpDecoderConfig()
+    protected void initChannel(Channel ch) {
+        PipelineLayout.PROXY.assemble(ch.pipeline(),
+                new HttpServerCodec(new HttpDecoderConfig()
                         .setMaxInitialLineLength(config.maxInitialLine())
                         .setMaxHeaderSize(config.maxHeaderSize())
-                        .setMaxChunkSize(65536)))
-                .addLast(PROXY, new ProxyHandler(services));
+                        .setMaxChunkSize(65536)),
+                new ProxyHandler(services));
     }
 }

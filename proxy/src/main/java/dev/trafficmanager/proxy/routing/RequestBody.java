@@ -1,9 +1,9 @@
 package dev.trafficmanager.proxy.routing;
 
+import dev.trafficmanager.http.HttpRefusal;
 import dev.trafficmanager.proxy.ProxyConfig;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
@@ -16,10 +16,6 @@ import java.util.ArrayDeque;
  * tried again). Confined to the exchange's event loop.
  */
 final class RequestBody {
-    /** Why a part cannot go on: the error to answer; the connection must close. */
-    record Refusal(HttpResponseStatus status, String code, String message) {
-    }
-
     private final ArrayDeque<HttpContent> waiting = new ArrayDeque<>();
     private final boolean bodiless;
     private long bytes;
@@ -31,19 +27,17 @@ final class RequestBody {
     }
 
     /** Takes a part the decoder handed over: null when it may go on, else the refusal (the part is released). */
-    Refusal accept(HttpContent content, ProxyConfig.ClientLimits limits) {
+    HttpRefusal accept(HttpContent content, ProxyConfig.ClientLimits limits) {
         if (content.decoderResult().isFailure()) {
             // The decoder drops everything after a broken body: the connection can only close.
             ReferenceCountUtil.release(content);
-            return new Refusal(HttpResponseStatus.BAD_REQUEST, "bad_request",
-                    "malformed request body: " + content.decoderResult().cause());
+            return HttpRefusal.malformed(content.decoderResult().cause());
         }
         bytes += content.content().readableBytes();
         if (limits.bodyTooLarge(bytes)) {
             // A chunked body past the limit: nothing more goes upstream.
             ReferenceCountUtil.release(content);
-            return new Refusal(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "body_too_large",
-                    "request body over " + limits.maxBodyBytes() + " bytes (TM_PROXY_MAX_BODY_BYTES)");
+            return HttpRefusal.bodyTooLarge("request body over " + limits.maxBodyBytes() + " bytes (TM_PROXY_MAX_BODY_BYTES)");
         }
         if (content instanceof LastHttpContent) {
             complete = true;

@@ -1,5 +1,6 @@
 package dev.trafficmanager.proxy.routing;
 
+import dev.trafficmanager.http.HttpRefusal;
 import dev.trafficmanager.proxy.ProxyConfig;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -13,14 +14,14 @@ final class RequestLimits {
     /** Fills {@code out} with the refusal of a request over {@code limits}; false when it is within them. */
     static boolean refused(HttpRequest request, ProxyConfig.ClientLimits limits, Destination out) {
         if (request.headers().size() > limits.maxHeaders()) {
-            out.refuse(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "headers_too_large", request.headers().size()
-                    + " header fields (expected: at most " + limits.maxHeaders() + ", TM_PROXY_MAX_HEADERS)");
+            out.refuse(HttpRefusal.headersTooLarge(request.headers().size()
+                    + " header fields (expected: at most " + limits.maxHeaders() + ", TM_PROXY_MAX_HEADERS)"));
             return true;
         }
         long contentLength = HttpUtil.getContentLength(request, 0L);
         if (limits.bodyTooLarge(contentLength)) {
-            out.refuse(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "body_too_large", "Content-Length "
-                    + contentLength + " (expected: at most " + limits.maxBodyBytes() + ", TM_PROXY_MAX_BODY_BYTES)");
+            out.refuse(HttpRefusal.bodyTooLarge("Content-Length "
+                    + contentLength + " (expected: at most " + limits.maxBodyBytes() + ", TM_PROXY_MAX_BODY_BYTES)"));
             return true;
         }
         String transferEncoding = Forwarding.unsupportedTransferEncoding(request.headers());

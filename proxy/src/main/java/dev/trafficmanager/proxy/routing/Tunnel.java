@@ -1,5 +1,6 @@
 package dev.trafficmanager.proxy.routing;
 
+import dev.trafficmanager.http.PipelineLayout;
 import dev.trafficmanager.proxy.upstream.UpstreamTarget;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -71,9 +72,8 @@ final class Tunnel {
         client.closeFuture().addListener(f -> services.drain().ended());
         connection.handOver();
         ChannelPipeline pipeline = client.pipeline();
-        pipeline.addLast(ProxyInitializer.TUNNEL_IDLE,
-                new IdleStateHandler(0, 0, services.clientIdleTimeoutNanos(), TimeUnit.NANOSECONDS));
-        pipeline.addLast(ProxyInitializer.TUNNEL, new Relay(upstream));
+        PipelineLayout.TUNNEL.assemble(pipeline,
+                new IdleStateHandler(0, 0, services.clientIdleTimeoutNanos(), TimeUnit.NANOSECONDS), new Relay(upstream));
         pipeline.remove(ProxyInitializer.PROXY);
         // Bytes the decoder holds undecoded go on to the relay; a client that sent more before the
         // 200 (not waiting, as it must) had it decoded as HTTP, and ProxyHandler closed on it.

@@ -9,10 +9,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One exchange's tries at its upstream, and every decision about another: the circuit breaker's
- * admission and the outcome it is told (once per admission), the retries after a connection that
- * failed (only for an idempotent request that sent no body byte, within the {@link RetryPolicy}'s
- * budget, after a backoff), and the one immediate retry of the keep-alive race (a pooled
- * connection the upstream closed just as it was reused). Confined to the exchange's event loop.
+ * admission and the outcome it is told (once per admission), and one {@link RetryDecision} after a
+ * failed attempt, for both kinds of retry (after a connection that failed, and the keep-alive race),
+ * each within the {@link RetryPolicy}'s budget. Confined to the exchange's event loop.
  */
 final class UpstreamAttempts {
     private final ProxyServices services;
@@ -66,38 +65,53 @@ final class UpstreamAttempts {
     }
 
     /**
-     * After a connection that failed: runs {@code attempt} on {@code executor} after a backoff if the
-     * request is idempotent, sent no body byte, and the retry policy has a retry left and room in
-     * its budget; false (nothing scheduled) otherwise.
+     * Whether, and how, to try again after {@code failure}. Never once a body byte was sent. A
+     * connection that could not be made is retried after a backoff, for an idempotent request, up to
+     * the policy's retries; a reused connection closed before any response is reconnected at once,
+     * once, when nothing of the request can have been processed (the head's write failed, or the
+     * request is idempotent). Either way only while the retry budget has room: a retry decided here
+     * holds its place until {@link #perform} starts it.
      */
-    boolean retryLater(boolean bodyBytesSent, EventExecutor executor, Runnable attempt) {
-        RetryPolicy policy = services.upstream().retry();
-        if (bodyBytesSent || !idempotent || !policy.tryStart(retries + 1, services.drain()::inFlight)) {
-            return false;
+    RetryDecision decide(AttemptFailure failure, boolean bodyBytesSent, boolean headWriteFailed, boolean reused) {
+        if (bodyBytesSent) {
+            return RetryDecision.GIVE_UP;
         }
-        retries++;
+        RetryPolicy policy = services.upstream().retry();
+        RetryDecision decision;
+        if (failure == AttemptFailure.CONNECT_FAILED) {
+            if (!idempotent || !policy.tryStart(retries + 1, services.drain()::inFlight)) {
+                return RetryDecision.GIVE_UP;
+            }
+            retries++;
+            decision = new RetryDecision(RetryDecision.Kind.RETRY_AFTER_BACKOFF,
+                    policy.backoffNanos(retries, ThreadLocalRandom.current()));
+        } else {
+            if (!reused || raceRetried || !(headWriteFailed || idempotent)
+                    || !policy.tryReserve(services.drain()::inFlight)) {
+                return RetryDecision.GIVE_UP;
+            }
+            raceRetried = true;
+            decision = new RetryDecision(RetryDecision.Kind.RECONNECT_NOW, 0);
+        }
         services.metrics().upstreamRetries().increment();
+        return decision;
+    }
+
+    /** Starts a retry {@link #decide} allowed: at once or after its backoff, on {@code executor}. */
+    void perform(RetryDecision decision, EventExecutor executor, Runnable attempt) {
+        RetryPolicy policy = services.upstream().retry();
+        if (decision.kind() == RetryDecision.Kind.RECONNECT_NOW) {
+            policy.finished();
+            attempt.run();
+            return;
+        }
         executor.schedule(() -> {
             policy.finished();
             attempt.run();
-        }, policy.backoffNanos(retries, ThreadLocalRandom.current()), TimeUnit.NANOSECONDS);
-        return true;
+        }, decision.delayNanos(), TimeUnit.NANOSECONDS);
     }
 
-    /**
-     * The keep-alive race: whether to connect again at once after a reused connection closed
-     * before any response, when nothing of the request can have been processed (no body byte sent,
-     * and the head's write failed or the request is idempotent). At most once.
-     */
-    boolean retryRace(boolean reused, boolean bodyBytesSent, boolean headWriteFailed) {
-        if (!reused || raceRetried || bodyBytesSent || !(headWriteFailed || idempotent)) {
-            return false;
-        }
-        raceRetried = true;
-        services.metrics().upstreamRetries().increment();
-        return true;
-    }
-
+    /** Whether this exchange reconnected after the keep-alive race. */
     boolean raceRetried() {
         return raceRetried;
     }

@@ -1,5 +1,6 @@
 package dev.trafficmanager.proxy.upstream;
 
+import dev.trafficmanager.http.PipelineLayout;
 import dev.trafficmanager.proxy.ProxyConfig;
 import dev.trafficmanager.proxy.Transport;
 import dev.trafficmanager.proxy.metrics.ProxyMetrics;
@@ -10,7 +11,6 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
@@ -29,9 +29,7 @@ import java.util.concurrent.atomic.LongAdder;
  * connection lives on the event loop of its client connection and no pool is shared between
  * threads. Thread-safe: each event loop finds its own pools.
  *
- * <pre>
- * upstream pipeline:  [tls] -> http (HttpClientCodec) -> idle (IdleStateHandler) -> upstream (UpstreamHandler)
- * </pre>
+ * Their connections' pipeline is {@link PipelineLayout#UPSTREAM}.
  */
 public final class UpstreamPools {
     /** Pools per event loop before the least recently used idle ones are dropped at once. */
@@ -128,14 +126,11 @@ public final class UpstreamPools {
         bootstrap.handler(new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
-                ChannelPipeline p = ch.pipeline();
-                if (target.https()) {
-                    p.addLast("tls", ssl.newHandler(ch.alloc(), target.host(), target.port()));
-                }
-                p.addLast("http", new HttpClientCodec(new HttpDecoderConfig()
-                        .setMaxInitialLineLength(8192).setMaxHeaderSize(65536).setMaxChunkSize(65536), false, false));
-                p.addLast("upstream", new UpstreamHandler(pool, settings.streamIdleTimeout().toNanos(),
-                        settings.poolIdleTimeout().toNanos()));
+                PipelineLayout.UPSTREAM.assemble(ch.pipeline(),
+                        target.https() ? ssl.newHandler(ch.alloc(), target.host(), target.port()) : null,
+                        new HttpClientCodec(new HttpDecoderConfig()
+                                .setMaxInitialLineLength(8192).setMaxHeaderSize(65536).setMaxChunkSize(65536), false, false),
+                        new UpstreamHandler(pool, settings.streamIdleTimeout().toNanos(), settings.poolIdleTimeout().toNanos()));
             }
         });
         return pool;

@@ -1,0 +1,68 @@
+package dev.trafficmanager.http;
+
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelPipeline;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Every Netty pipeline of the sidecar and the control API, with its handlers' names in order; each
+ * is assembled only through {@link #assemble}, and a test compares each built pipeline with its
+ * layout (reactor-netty's {@code NettyPipeline} names its handlers the same way). Names ending in
+ * {@code ?} are optional: a null handler leaves them out.
+ * <pre>
+ * PROXY        socket -> http (HttpServerCodec: limits; 400/414/431 on malformed or oversized heads)
+ *                     -> proxy (ProxyHandler: routing, exchanges, idle and response timeouts, lingering close)
+ * TUNNEL       socket -> tunnel-idle (IdleStateHandler) -> tunnel (Tunnel.Relay, bytes to the upstream);
+ *                     replaces PROXY's handlers once a CONNECT's upstream connection is up
+ * UPSTREAM     socket -> [tls] (SslHandler, https upstreams) -> http (HttpClientCodec)
+ *                     -> upstream (UpstreamHandler: the exchange's listener, stream-idle and pool-idle timeouts)
+ * ADMIN        socket -> codec (HttpServerCodec) -> aggregator (8 KiB) -> admin (AdminHandler)
+ * CONTROL_API  socket -> idle (60 s) -> codec (HttpServerCodec) -> body-limit (BodyLimitHandler, 413)
+ *                     -> api (ApiHandler: endpoints on workers, in order, lingering close)
+ * </pre>
+ */
+public enum PipelineLayout {
+    PROXY("http", "proxy"),
+    TUNNEL("tunnel-idle", "tunnel"),
+    UPSTREAM("tls?", "http", "upstream"),
+    ADMIN("codec", "aggregator", "admin"),
+    CONTROL_API("idle", "codec", "body-limit", "api");
+
+    private final String[] slots;
+
+    PipelineLayout(String... slots) {
+        this.slots = slots;
+    }
+
+    /** The name of this layout's handler {@code handler} (for lookups and {@code remove}). */
+    public String name(int slot) {
+        return slots[slot].endsWith("?") ? slots[slot].substring(0, slots[slot].length() - 1) : slots[slot];
+    }
+
+    /** The names of a pipeline built with {@code optionalPresent} (its optional handlers there or not). */
+    public List<String> names(boolean optionalPresent) {
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < slots.length; i++) {
+            if (optionalPresent || !slots[i].endsWith("?")) {
+                names.add(name(i));
+            }
+        }
+        return names;
+    }
+
+    /** Adds {@code handlers} at the pipeline's end, one per slot in order, under the slots' names. */
+    public ChannelPipeline assemble(ChannelPipeline pipeline, ChannelHandler... handlers) {
+        if (handlers.length != slots.length) {
+            throw new IllegalArgumentException(this + " has " + slots.length + " handlers, not " + handlers.length);
+        }
+        for (int i = 0; i < slots.length; i++) {
+            if (handlers[i] != null) {
+                pipeline.addLast(name(i), handlers[i]);
+            } else if (!slots[i].endsWith("?")) {
+                throw new IllegalArgumentException(this + ": handler " + name(i) + " is required");
+            }
+        }
+        return pipeline;
+    }
+}

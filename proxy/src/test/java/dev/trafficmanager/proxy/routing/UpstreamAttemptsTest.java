@@ -1,0 +1,99 @@
+package dev.trafficmanager.proxy.routing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.trafficmanager.proxy.ProxyConfig;
+import dev.trafficmanager.proxy.metrics.ProxyMetrics;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.HttpMethod;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** The one retry decision for both retry paths: when it retries, how, and that both spend the budget. */
+class UpstreamAttemptsTest {
+    private final ProxyMetrics metrics = new ProxyMetrics();
+    // Three retries at most in flight (TM_UPSTREAM_RETRY_MIN_CONCURRENT; nothing else is in flight).
+    private final ProxyConfig config = ProxyConfig.fromEnv(Map.of("TM_TENANT", "team", "TM_ENV", "prod",
+            "TM_UPSTREAM_RETRY_MIN_CONCURRENT", "3", "TM_UPSTREAM_RETRIES", "2"));
+    private final ProxyServices services = new ProxyServices(null, null, null, metrics, new Drain(), config.upstream(),
+            config.clientLimits(), TenantBulkhead.OFF);
+
+    private UpstreamAttempts attempts(HttpMethod method) {
+        return new UpstreamAttempts(services, method);
+    }
+
+    @Test
+    void aRefusedConnectionIsRetriedAfterABackoffForIdempotentRequestsOnly() {
+        RetryDecision get = attempts(HttpMethod.GET).decide(AttemptFailure.CONNECT_FAILED, false, false, false);
+        assertThat(get.kind()).isEqualTo(RetryDecision.Kind.RETRY_AFTER_BACKOFF);
+        assertThat(get.delayNanos()).isBetween(0L, TimeUnit.MILLISECONDS.toNanos(25));
+        assertThat(attempts(HttpMethod.POST).decide(AttemptFailure.CONNECT_FAILED, false, false, false))
+                .isEqualTo(RetryDecision.GIVE_UP);
+        assertThat(metrics.upstreamRetries().count()).isEqualTo(1);
+    }
+
+    @Test
+    void aRefusedConnectionIsRetriedAtMostTheConfiguredTimes() {
+        UpstreamAttempts one = attempts(HttpMethod.GET);
+        EmbeddedChannel loop = new EmbeddedChannel();
+        AtomicInteger started = new AtomicInteger();
+        for (int i = 0; i < 2; i++) {
+            RetryDecision decision = one.decide(AttemptFailure.CONNECT_FAILED, false, false, false);
+            assertThat(decision.retries()).isTrue();
+            one.perform(decision, loop.eventLoop(), started::incrementAndGet);
+            loop.advanceTimeBy(1, TimeUnit.SECONDS);
+            loop.runScheduledPendingTasks();
+        }
+        assertThat(started).hasValue(2);
+        assertThat(one.decide(AttemptFailure.CONNECT_FAILED, false, false, false)).isEqualTo(RetryDecision.GIVE_UP);
+        assertThat(config.upstream().retry().budget().active()).isZero();
+        loop.finishAndReleaseAll();
+    }
+
+    @Test
+    void theKeepAliveRaceReconnectsAtOnceOnlyOnAReusedConnectionAndOnlyOnce() {
+        UpstreamAttempts get = attempts(HttpMethod.GET);
+        assertThat(get.decide(AttemptFailure.CLOSED_BEFORE_RESPONSE, false, false, false)).isEqualTo(RetryDecision.GIVE_UP);
+        RetryDecision race = get.decide(AttemptFailure.CLOSED_BEFORE_RESPONSE, false, false, true);
+        assertThat(race.kind()).isEqualTo(RetryDecision.Kind.RECONNECT_NOW);
+        AtomicInteger started = new AtomicInteger();
+        get.perform(race, new EmbeddedChannel().eventLoop(), started::incrementAndGet);
+        assertThat(started).hasValue(1);
+        assertThat(get.raceRetried()).isTrue();
+        assertThat(get.decide(AttemptFailure.CLOSED_BEFORE_RESPONSE, false, false, true)).isEqualTo(RetryDecision.GIVE_UP);
+        // A POST only when its head never left: the upstream cannot have seen it.
+        assertThat(attempts(HttpMethod.POST).decide(AttemptFailure.CLOSED_BEFORE_RESPONSE, false, false, true))
+                .isEqualTo(RetryDecision.GIVE_UP);
+        assertThat(attempts(HttpMethod.POST).decide(AttemptFailure.CLOSED_BEFORE_RESPONSE, false, true, true).kind())
+                .isEqualTo(RetryDecision.Kind.RECONNECT_NOW);
+    }
+
+    @Test
+    void nothingIsRetriedOnceABodyByteWasSent() {
+        for (AttemptFailure failure : AttemptFailure.values()) {
+            assertThat(attempts(HttpMethod.PUT).decide(failure, true, true, true)).as(failure.name())
+                    .isEqualTo(RetryDecision.GIVE_UP);
+        }
+        assertThat(metrics.upstreamRetries().count()).isZero();
+    }
+
+    @Test
+    void bothKindsOfRetrySpendTheOneBudget() {
+        // Three backoff retries decided and not yet started fill the budget of three...
+        for (int i = 0; i < 3; i++) {
+            assertThat(attempts(HttpMethod.GET).decide(AttemptFailure.CONNECT_FAILED, false, false, false).retries()).isTrue();
+        }
+        assertThat(config.upstream().retry().budget().active()).isEqualTo(3);
+        // ...so neither kind may retry until one of them starts.
+        assertThat(attempts(HttpMethod.GET).decide(AttemptFailure.CONNECT_FAILED, false, false, false))
+                .isEqualTo(RetryDecision.GIVE_UP);
+        assertThat(attempts(HttpMethod.GET).decide(AttemptFailure.CLOSED_BEFORE_RESPONSE, false, false, true))
+                .isEqualTo(RetryDecision.GIVE_UP);
+        config.upstream().retry().finished();
+        assertThat(attempts(HttpMethod.GET).decide(AttemptFailure.CLOSED_BEFORE_RESPONSE, false, false, true).kind())
+                .isEqualTo(RetryDecision.Kind.RECONNECT_NOW);
+        assertThat(metrics.upstreamRetries().count()).isEqualTo(4);
+    }
+}
