@@ -4,7 +4,8 @@
 # upstream with a small fixed body, the local stack, the control API, the sidecar (with
 # TM_LOADTEST_ROUTES routes in L1), an nginx proxy and an HAProxy (loadtest/nginx-proxy.conf,
 # loadtest/haproxy.cfg) that route by the same headers to the same upstream. Then:
-#   1. saturation: wrk, same connections and duration, targets alternating (A B C D A B C D ...)
+#   1. saturation: wrk, same connections and duration, targets alternating (A B C D A B C D ...), at
+#      TM_LOADTEST_CONNECTIONS (16) and again at TM_LOADTEST_CONNECTIONS_HIGH (64) connections
 #   2. latency at fixed rates: OpenLoad (open model, no coordinated omission) at 25/50/75 % of the
 #      direct saturation rate, targets alternating
 #   3. propagation: TM_LOADTEST_CHANGES route changes while the sidecar serves 25 % load
@@ -16,18 +17,19 @@ source "$(dirname "$0")/../dev/lib.sh"
 ROUNDS="${TM_LOADTEST_ROUNDS:-3}"
 SECONDS_PER_RUN="${TM_LOADTEST_SECONDS:-10}"
 CONNECTIONS="${TM_LOADTEST_CONNECTIONS:-16}"
+CONNECTIONS_HIGH="${TM_LOADTEST_CONNECTIONS_HIGH:-64}" # a second saturation sweep
 ROUTES="${TM_LOADTEST_ROUTES:-100000}"
 CHANGES="${TM_LOADTEST_CHANGES:-1000}"
 SIDECAR_HEAP="${TM_LOADTEST_SIDECAR_HEAP:-64m}"
 # The sidecar's JVM flags as the README recommends them (dev/lib.sh), with the heap size asked for.
-SIDECAR_JVM=("${SIDECAR_JVM_FLAGS[@]}" -Xms"$SIDECAR_HEAP" -Xmx"$SIDECAR_HEAP")
+SIDECAR_JVM=("${SIDECAR_JVM_FLAGS[@]}" -Xmx"$SIDECAR_HEAP")
 OUT="${TM_LOADTEST_OUT:-$ROOT/loadtest/results}"
 UPSTREAM_PORT=18100 SIDECAR_PORT=18101 ADMIN_PORT=18102 NGINX_PORT=18103 HAPROXY_PORT=18104 API_PORT=18105
 WORK="$TM_HOME/loadtest"
 TARGETS=(direct sidecar nginx haproxy)
 HEADERS=(-H 'x-tm-service: hello' -H 'x-tm-version: v1')
 
-for n in "$ROUNDS" "$SECONDS_PER_RUN" "$CONNECTIONS" "$ROUTES" "$CHANGES"; do
+for n in "$ROUNDS" "$SECONDS_PER_RUN" "$CONNECTIONS" "$CONNECTIONS_HIGH" "$ROUTES" "$CHANGES"; do
   [[ $n =~ ^[0-9]+$ && $n -gt 0 ]] || { log "not a positive number: '$n'"; exit 2; }
 done
 
@@ -127,19 +129,20 @@ pid_of() {
 }
 TICKS="$(getconf CLK_TCK)"
 cpu_seconds() { awk -v t="$(($2 - $1))" -v hz="$TICKS" 'BEGIN {printf "%.2f", t / hz}'; } # ticks-before ticks-after
-sidecar_memory() { # heap used and RSS of the sidecar, MiB
-  local heap rss
+sidecar_memory() { # heap used, RSS and PSS of the sidecar, MiB (PSS: its share of the pages it maps with others)
+  local heap rss pss
   heap="$(curl -fsS "http://127.0.0.1:$ADMIN_PORT/metrics" | awk 'index($0, "jvm_memory_used_bytes{area=\"heap\"") == 1 {s += $NF} END {printf "%.1f", s / 1048576}')"
   rss="$(awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$sidecar_pid/status")"
-  echo "$heap $rss"
+  pss="$(awk '/^Pss:/ {printf "%.1f", $2 / 1024}' "/proc/$sidecar_pid/smaps_rollup")"
+  echo "$heap $rss $pss"
 }
 field() { sed -E "s/.*\\b$1=([0-9.]+).*/\\1/" <<<"$2"; } # name line: a value from OpenLoad's summary
 l1_entries() { curl -fsS "http://127.0.0.1:$ADMIN_PORT/metrics" | awk '/^tm_l1_entries / {printf "%d", $2}'; }
 
 loadgen=(java -XX:+UseParallelGC -Xmx256m -cp "$(jar_of loadtest)" )
 run_dir="$WORK/results" && mkdir -p "$run_dir"
-printf 'round\ttarget\trequests\trps\tp50_ms\tp99_ms\tcpu_s\n' >"$run_dir/saturation.tsv"
-printf 'phase\theap_mib\trss_mib\n' >"$run_dir/sidecar-memory.tsv"
+printf 'phase\theap_mib\trss_mib\tpss_mib\n' >"$run_dir/sidecar-memory.tsv"
+printf 'idle\t%s\n' "$(sidecar_memory | tr ' ' '\t')" >>"$run_dir/sidecar-memory.tsv"
 to_ms() { awk '{v = $1; if (v ~ /us$/) printf "%.3f", v / 1000; else if (v ~ /ms$/) printf "%.3f", v + 0; else if (v ~ /s$/) printf "%.3f", v * 1000; else print v}' <<<"$1"; }
 
 log "warm-up: ${SECONDS_PER_RUN}s of wrk per target"
@@ -147,24 +150,31 @@ for target in "${TARGETS[@]}"; do
   wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" "${HEADERS[@]}" "$(url_of "$target")" >/dev/null
 done
 
-log "saturation: $ROUNDS rounds of wrk -t1 -c$CONNECTIONS -d${SECONDS_PER_RUN}s, alternating"
-for ((round = 1; round <= ROUNDS; round++)); do
-  for target in "${TARGETS[@]}"; do
-    pid="$(pid_of "$target")"
-    t0="$(cpu_ticks "$pid")"
-    out="$(wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency "${HEADERS[@]}" "$(url_of "$target")")"
-    t1="$(cpu_ticks "$pid")"
-    requests="$(awk '/requests in/ {print $1}' <<<"$out")"
-    rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
-    p50="$(to_ms "$(awk '/^ +50%/ {print $2}' <<<"$out")")"
-    p99="$(to_ms "$(awk '/^ +99%/ {print $2}' <<<"$out")")"
-    if grep -q "Non-2xx\|Socket errors" <<<"$out"; then log "$target: $(grep -E 'Non-2xx|Socket errors' <<<"$out")"; fi
-    cpu="$(cpu_seconds "$t0" "$t1")"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$target" "$requests" "$rps" "$p50" "$p99" "$cpu" >>"$run_dir/saturation.tsv"
-    log "round $round $target: $rps req/s, p50 $p50 ms, p99 $p99 ms, cpu $cpu s"
-    [[ $target == sidecar ]] && printf 'saturation-%s\t%s\n' "$round" "$(sidecar_memory | tr ' ' '\t')" >>"$run_dir/sidecar-memory.tsv"
+# saturation CONNECTIONS FILE: ROUNDS rounds of wrk, targets alternating, into FILE.
+saturation() {
+  local conns="$1" file="$2" round target pid t0 t1 out requests rps p50 p99 cpu
+  printf 'round\ttarget\trequests\trps\tp50_ms\tp99_ms\tcpu_s\n' >"$file"
+  log "saturation: $ROUNDS rounds of wrk -t1 -c$conns -d${SECONDS_PER_RUN}s, alternating"
+  for ((round = 1; round <= ROUNDS; round++)); do
+    for target in "${TARGETS[@]}"; do
+      pid="$(pid_of "$target")"
+      t0="$(cpu_ticks "$pid")"
+      out="$(wrk -t1 -c"$conns" -d"${SECONDS_PER_RUN}s" --latency "${HEADERS[@]}" "$(url_of "$target")")"
+      t1="$(cpu_ticks "$pid")"
+      requests="$(awk '/requests in/ {print $1}' <<<"$out")"
+      rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
+      p50="$(to_ms "$(awk '/^ +50%/ {print $2}' <<<"$out")")"
+      p99="$(to_ms "$(awk '/^ +99%/ {print $2}' <<<"$out")")"
+      if grep -q "Non-2xx\|Socket errors" <<<"$out"; then log "$target: $(grep -E 'Non-2xx|Socket errors' <<<"$out")"; fi
+      cpu="$(cpu_seconds "$t0" "$t1")"
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$target" "$requests" "$rps" "$p50" "$p99" "$cpu" >>"$file"
+      log "c$conns round $round $target: $rps req/s, p50 $p50 ms, p99 $p99 ms, cpu $cpu s"
+      [[ $target == sidecar ]] && printf 'saturation-c%s-%s\t%s\n' "$conns" "$round" "$(sidecar_memory | tr ' ' '\t')" >>"$run_dir/sidecar-memory.tsv"
+    done
   done
-done
+}
+saturation "$CONNECTIONS" "$run_dir/saturation.tsv"
+saturation "$CONNECTIONS_HIGH" "$run_dir/saturation-high.tsv"
 
 median_rps() { awk -F'\t' -v t="$1" '$2 == t {printf "%d\n", $4}' "$run_dir/saturation.tsv" | median; }
 direct_rps="$(median_rps direct)"
@@ -217,6 +227,7 @@ log "propagation: $propagation"
   echo "cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
   echo "versions=nginx $(nginx -v 2>&1 | sed 's#.*/##'), HAProxy $(haproxy -v | awk 'NR == 1 {print $3}'), wrk $(wrk -v 2>&1 | awk 'NR == 1 {print $2}')"
   echo "connections=$CONNECTIONS"
+  echo "connections_high=$CONNECTIONS_HIGH"
   echo "seconds=$SECONDS_PER_RUN"
   echo "rounds=$ROUNDS"
   echo "routes=$ROUTES"

@@ -19,7 +19,7 @@ class ReportTest {
 
     @Test
     void summarisesMediansAddedLatencyAndTargets() throws Exception {
-        write("run.properties", "date=2026-11-22T05:00Z", "machine=2 cores", "cpu=test", "versions=nginx 1", "connections=16",
+        write("run.properties", "date=2026-11-22T05:00Z", "machine=2 cores", "cpu=test", "versions=nginx 1", "connections=16", "connections_high=64",
                 "seconds=10", "rounds=3", "routes=100000", "l1_entries=100002", "catch_up_s=4", "sidecar_heap_max=64m",
                 "propagation=changes=1000 p50_ms=15.0 p99_ms=120.5 max_ms=180.0 late=0", "propagation_load=10000");
         write("saturation.tsv", "round\ttarget\trequests\trps\tp50_ms\tp99_ms\tcpu_s",
@@ -45,7 +45,13 @@ class ReportTest {
             }
         }
         Files.writeString(run.resolve("latency.tsv"), latency);
-        write("sidecar-memory.tsv", "phase\theap_mib\trss_mib", "saturation-1\t40.5\t230.0", "propagation\t45.0\t240.0");
+        write("sidecar-memory.tsv", "phase\theap_mib\trss_mib\tpss_mib", "idle\t20.0\t120.0\t150.0",
+                "saturation-c16-1\t40.5\t230.0\t90.0", "propagation\t45.0\t240.0\t95.5");
+        write("saturation-high.tsv", "round\ttarget\trequests\trps\tp50_ms\tp99_ms\tcpu_s",
+                "1\tdirect\t1000000\t100000\t0.1\t1.0\t0",
+                "1\tsidecar\t600000\t60000\t0.5\t2.0\t9.0",
+                "1\tnginx\t500000\t50000\t0.3\t1.5\t10.0",
+                "1\thaproxy\t400000\t40000\t0.4\t1.8\t8.0");
 
         Report.write(run, out, false);
 
@@ -57,7 +63,13 @@ class ReportTest {
         assertThat(report).contains("| 0.271 |");
         // added p99 over direct at the same rate: 4 ms - 1 ms
         assertThat(report).contains("| proxies | 50 % | 10,000 | sidecar | 0.30 ms | 4.00 ms | 6.00 ms | 7.00 ms | 0.20 ms | 3.00 ms | 4.00 ms | 0 | 0 | 0.300 |");
-        assertThat(report).contains("| sidecar throughput ≥ nginx's | 35,000 vs 51,000 req/s | **no** |");
+        assertThat(report).contains("| sidecar throughput ≥ nginx's (16 connections) | 35,000 vs 51,000 req/s (0.69×) | **no** |");
+        // the second sweep: its own table and targets (CPU per request 9/600k vs 10/500k)
+        assertThat(report).contains("## Saturation at 64 connections");
+        assertThat(report).contains("| sidecar throughput ≥ nginx's (64 connections) | 60,000 vs 50,000 req/s (1.20×) | yes |");
+        assertThat(report).contains("| sidecar CPU per request ≤ nginx's (64 connections) | 0.150 vs 0.200 CPU s per 10k (0.75×) | yes |");
+        // PSS under load only: the idle row's 150 MiB does not count
+        assertThat(report).contains("| sidecar PSS ≤ 96 MiB under load with the routes in L1 | 95.5 MiB at most | yes |");
         assertThat(report).contains("| sidecar heap ≤ 64 MiB with the routes in L1, under load | 45.0 MiB at most | yes |");
         assertThat(report).contains("| route change p99 < 200 ms under load | 120.5 ms | yes |");
         assertThat(out.resolve("latency.tsv")).exists();
