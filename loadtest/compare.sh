@@ -169,7 +169,9 @@ saturation() {
       cpu="$(cpu_seconds "$t0" "$t1")"
       printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$target" "$requests" "$rps" "$p50" "$p99" "$cpu" >>"$file"
       log "c$conns round $round $target: $rps req/s, p50 $p50 ms, p99 $p99 ms, cpu $cpu s"
-      [[ $target == sidecar ]] && printf 'saturation-c%s-%s\t%s\n' "$conns" "$round" "$(sidecar_memory | tr ' ' '\t')" >>"$run_dir/sidecar-memory.tsv"
+      if [[ $target == sidecar ]]; then
+        printf 'saturation-c%s-%s\t%s\n' "$conns" "$round" "$(sidecar_memory | tr ' ' '\t')" >>"$run_dir/sidecar-memory.tsv"
+      fi
     done
   done
 }
