@@ -33,7 +33,12 @@ public record HttpRefusal(HttpResponseStatus status, String code, String message
         if (cause instanceof TooLongFrameException) {
             return new HttpRefusal(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, BODY_TOO_LARGE, detail);
         }
-        return new HttpRefusal(HttpResponseStatus.BAD_REQUEST, BAD_REQUEST, detail);
+        return badRequest(detail);
+    }
+
+    /** 400 {@code bad_request}: for a part that broke after the head was accepted (a broken chunk). */
+    public static HttpRefusal badRequest(String what) {
+        return new HttpRefusal(HttpResponseStatus.BAD_REQUEST, BAD_REQUEST, what);
     }
 
     /** 413 {@code body_too_large}: {@code what} says how large, and the limit. */

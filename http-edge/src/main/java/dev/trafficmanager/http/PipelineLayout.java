@@ -35,7 +35,7 @@ public enum PipelineLayout {
         this.slots = slots;
     }
 
-    /** The name of this layout's handler {@code handler} (for lookups and {@code remove}). */
+    /** The name of the handler in position {@code slot} (for lookups and {@code remove}). */
     public String name(int slot) {
         return slots[slot].endsWith("?") ? slots[slot].substring(0, slots[slot].length() - 1) : slots[slot];
     }

@@ -216,8 +216,7 @@ public final class ApiHandler extends ChannelInboundHandlerAdapter {
     private void closeLingering(ChannelHandlerContext ctx, ChannelFuture lastWrite) {
         closing = true;
         pending.clear();
-        ctx.channel().config().setAutoRead(true); // read and drop what the client still sends
-        linger.after(lastWrite, ctx);
+        linger.after(lastWrite, ctx); // reads and drops what the client still sends
     }
 
     /** The HTTP form of a response; the caller owns the returned message (and its buffer). */

@@ -31,7 +31,8 @@ final class RequestBody {
         if (content.decoderResult().isFailure()) {
             // The decoder drops everything after a broken body: the connection can only close.
             ReferenceCountUtil.release(content);
-            return HttpRefusal.malformed(content.decoderResult().cause());
+            // Always 400: a chunk line too long is a broken body, not a long URI.
+            return HttpRefusal.badRequest("malformed request body: " + content.decoderResult().cause());
         }
         bytes += content.content().readableBytes();
         if (limits.bodyTooLarge(bytes)) {
