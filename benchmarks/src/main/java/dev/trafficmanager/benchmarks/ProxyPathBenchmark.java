@@ -84,7 +84,7 @@ public class ProxyPathBenchmark extends BenchmarkBase {
 
     @Setup(Level.Trial)
     public void setUp() throws Exception {
-        Transport transport = Transport.detect();
+        Transport transport = Transport.select(Transport.EPOLL);
         upstreamLoop = transport.group(1, "upstream");
         upstreamServer = new ServerBootstrap().group(upstreamLoop).channel(transport.serverChannel())
                 .childOption(ChannelOption.TCP_NODELAY, true)

@@ -83,7 +83,7 @@ public final class OpenLoad {
     }
 
     public static Result run(Options options) throws Exception {
-        Transport transport = Transport.detect();
+        Transport transport = Transport.select(Transport.EPOLL);
         EventLoopGroup group = transport.group(1, "open-load");
         Run run = new Run(options, transport, group.next());
         try {

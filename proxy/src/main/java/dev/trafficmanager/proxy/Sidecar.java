@@ -55,10 +55,12 @@ public final class Sidecar implements AutoCloseable {
     private final DnsAddressResolverGroup dns;
     private final Channel server;
     private final AdminServer admin;
+    private final String transportName;
 
     private Sidecar(ProxyConfig config, LongSupplier clock) throws InterruptedException, SSLException {
         this.config = config;
-        Transport transport = Transport.detect();
+        Transport transport = Transport.select(config.transport());
+        transportName = transport.name();
         metrics = new ProxyMetrics();
         l1 = L1Store.open(config.l1File(), config.l1MaxEntries());
         // A quarter of the lookup budget for Redis: a hung Redis must leave time to ask PostgreSQL.
@@ -142,6 +144,11 @@ public final class Sidecar implements AutoCloseable {
 
     public int adminPort() {
         return admin.port();
+    }
+
+    /** The I/O transport the sidecar runs on: epoll, io_uring or nio. */
+    public String transport() {
+        return transportName;
     }
 
     public ProxyMetrics metrics() {

@@ -17,9 +17,18 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringDatagramChannel;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringServerSocketChannel;
+import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
-/** Epoll where the native library loads (Linux), NIO otherwise: the channel types to match. */
+/**
+ * The I/O transport and its channel types: epoll where its native library loads (Linux), NIO
+ * otherwise, or io_uring when asked for ({@code TM_PROXY_TRANSPORT}; see the README's figures for
+ * why epoll is the default).
+ */
 public record Transport(String name, IoHandlerFactory io, Class<? extends ServerChannel> serverChannel,
                         Class<? extends SocketChannel> socketChannel, Class<? extends DatagramChannel> datagramChannel) {
 
@@ -30,12 +39,40 @@ public record Transport(String name, IoHandlerFactory io, Class<? extends Server
      */
     public static final ByteBufAllocator ALLOCATOR = PooledByteBufAllocator.DEFAULT;
 
-    public static Transport detect() {
-        if (Epoll.isAvailable()) {
-            return new Transport("epoll", EpollIoHandler.newFactory(), EpollServerSocketChannel.class,
+    public static final String EPOLL = "epoll";
+    public static final String IO_URING = "io_uring";
+    public static final String NIO = "nio";
+
+    /** {@code name} if it names a transport this machine has; else why not, naming the choices. */
+    public static String checkName(String name) {
+        if (!name.equals(EPOLL) && !name.equals(IO_URING) && !name.equals(NIO)) {
+            throw new IllegalArgumentException("TM_PROXY_TRANSPORT: \"" + name + "\" (expected: epoll, io_uring or nio)");
+        }
+        if (name.equals(IO_URING) && !IoUring.isAvailable()) {
+            throw new IllegalArgumentException("TM_PROXY_TRANSPORT: io_uring is not available here ("
+                    + IoUring.unavailabilityCause() + "); use epoll or nio");
+        }
+        return name;
+    }
+
+    /**
+     * The transport {@code name} asks for ({@link #checkName} checked it): epoll falls back to NIO
+     * where its native library does not load.
+     */
+    public static Transport select(String name) {
+        if (name.equals(IO_URING)) {
+            if (!IoUring.isAvailable()) {
+                throw new IllegalStateException("TM_PROXY_TRANSPORT=io_uring: io_uring is not available here: "
+                        + IoUring.unavailabilityCause());
+            }
+            return new Transport(IO_URING, IoUringIoHandler.newFactory(), IoUringServerSocketChannel.class,
+                    IoUringSocketChannel.class, IoUringDatagramChannel.class);
+        }
+        if (name.equals(EPOLL) && Epoll.isAvailable()) {
+            return new Transport(EPOLL, EpollIoHandler.newFactory(), EpollServerSocketChannel.class,
                     EpollSocketChannel.class, EpollDatagramChannel.class);
         }
-        return new Transport("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class,
+        return new Transport(NIO, NioIoHandler.newFactory(), NioServerSocketChannel.class,
                 NioSocketChannel.class, NioDatagramChannel.class);
     }
 

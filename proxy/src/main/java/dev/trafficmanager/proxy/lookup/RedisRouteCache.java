@@ -30,6 +30,14 @@ import org.slf4j.LoggerFactory;
  */
 public final class RedisRouteCache implements RouteCache {
     private static final Logger log = LoggerFactory.getLogger(RedisRouteCache.class);
+
+    static {
+        // With Netty's io_uring on the class path (TM_PROXY_TRANSPORT) lettuce warns at every client
+        // that it prefers epoll; it keeps epoll either way, so say so once here instead.
+        if (System.getProperty("io.lettuce.core.iouring") == null) {
+            System.setProperty("io.lettuce.core.iouring", "false");
+        }
+    }
     private static final String PREFIX = "tm:route:";
     private static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
 
