@@ -26,7 +26,8 @@ import java.util.TreeSet;
  * @param adminBind         TM_PROXY_ADMIN_BIND, default 127.0.0.1: the admin port is for the node only
  * @param adminPort         TM_PROXY_ADMIN_PORT, default 15000
  * @param eventLoops        TM_PROXY_EVENT_LOOPS, default the number of cores
- * @param transport         TM_PROXY_TRANSPORT: epoll (default; NIO where epoll cannot load), io_uring or nio
+ * @param transport         TM_PROXY_TRANSPORT, default auto (io_uring where the kernel allows it, else
+ *                          epoll, else NIO); io_uring, epoll or nio ask for one
  * @param headers           TM_HEADER_TENANT/_SERVICE/_ENV/_VERSION, default x-tm-tenant, ...
  * @param defaults          TM_TENANT, TM_ENV, TM_DEFAULT_VERSION: used when the header is absent
  * @param tenants           TM_TENANT and TM_ALLOWED_TENANTS: the only tenants whose routes requests
@@ -189,7 +190,7 @@ public record ProxyConfig(String bind, int port, String adminBind, int adminPort
                 s.string("TM_PROXY_ADMIN_BIND", "127.0.0.1"),
                 s.integer("TM_PROXY_ADMIN_PORT", 15000, 0, 65535),
                 s.integer("TM_PROXY_EVENT_LOOPS", Runtime.getRuntime().availableProcessors(), 1, 256),
-                Transport.checkName(s.string("TM_PROXY_TRANSPORT", Transport.EPOLL)),
+                Transport.checkName(s.string("TM_PROXY_TRANSPORT", Transport.AUTO)),
                 headers, defaults, tenants, outbound,
                 s.integer("TM_PROXY_MAX_INITIAL_LINE", 8192, 256, 1 << 20),
                 s.integer("TM_PROXY_MAX_HEADER_SIZE", 16384, 1024, 1 << 20),

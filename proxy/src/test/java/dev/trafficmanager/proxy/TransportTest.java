@@ -13,21 +13,24 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** TM_PROXY_TRANSPORT: a sidecar on io_uring proxies like one on epoll; a bad name is refused. */
+/** TM_PROXY_TRANSPORT: a sidecar proxies alike on io_uring, epoll and NIO; the default picks io_uring where it can; a bad name is refused. */
 @ExtendWith(LocalStack.class)
 class TransportTest {
     @TempDir
     Path dir;
 
-    @Test
-    void aSidecarOnIoUringForwardsARequestAndCountsItsResponse() throws Exception {
-        Assumptions.assumeTrue(IoUring.isAvailable(), "io_uring is not available on this kernel");
+    @ParameterizedTest
+    @ValueSource(strings = {"io_uring", "epoll", "nio"})
+    void aSidecarOnEachTransportForwardsARequestAndCountsItsResponse(String transport) throws Exception {
+        Assumptions.assumeTrue(!transport.equals("io_uring") || IoUring.isAvailable(), "io_uring is not available here");
         try (SidecarHarness harness = SidecarHarness.start(); TestUpstream upstream = TestUpstream.start("u")) {
             Map<String, String> env = harness.sidecarEnv(dir.resolve("routes.l1"));
-            env.put("TM_PROXY_TRANSPORT", "io_uring");
+            env.put("TM_PROXY_TRANSPORT", transport);
             try (Sidecar sidecar = SidecarHarness.startReady(env)) {
-                assertThat(sidecar.transport()).isEqualTo("io_uring");
+                assertThat(sidecar.transport()).isEqualTo(transport);
                 String service = harness.newRoute(sidecar, upstream.url("/base"));
                 for (int i = 0; i < 3; i++) { // the second and third on a pooled upstream connection
                     HttpResponse<String> response = harness.get(sidecar, "/x", service, "v1");
@@ -40,9 +43,18 @@ class TransportTest {
     }
 
     @Test
+    void theDefaultPicksIoUringWhereTheKernelAllowsItElseEpoll() {
+        String expected = IoUring.isAvailable() ? "io_uring" : "epoll";
+        assertThat(ProxyConfig.fromEnv(Map.of("TM_TENANT", "team", "TM_ENV", "prod")).transport()).isEqualTo("auto");
+        assertThat(Transport.select("auto").name()).isEqualTo(expected);
+        assertThat(Transport.select("epoll").name()).isEqualTo("epoll");
+        assertThat(Transport.select("nio").name()).isEqualTo("nio");
+    }
+
+    @Test
     void anUnknownTransportIsRefusedNamingTheChoices() {
         assertThatThrownBy(() -> ProxyConfig.fromEnv(Map.of("TM_TENANT", "team", "TM_ENV", "prod", "TM_PROXY_TRANSPORT", "kqueue")))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("TM_PROXY_TRANSPORT: \"kqueue\" (expected: epoll, io_uring or nio)");
+                .hasMessage("TM_PROXY_TRANSPORT: \"kqueue\" (expected: auto, io_uring, epoll or nio)");
     }
 }
