@@ -11,21 +11,36 @@ import java.util.List;
  * layout (reactor-netty's {@code NettyPipeline} names its handlers the same way). Names ending in
  * {@code ?} are optional: a null handler leaves them out.
  * <pre>
- * PROXY        socket -> http (HttpServerCodec: limits; 400/414/431 on malformed or oversized heads)
- *                     -> proxy (ProxyHandler: routing, exchanges, idle and response timeouts, lingering close)
- * TUNNEL       socket -> tunnel-idle (IdleStateHandler) -> tunnel (Tunnel.Relay, bytes to the upstream);
- *                     replaces PROXY's handlers once a CONNECT's upstream connection is up
- * UPSTREAM     socket -> [tls] (SslHandler, https upstreams) -> http (HttpClientCodec)
- *                     -> upstream (UpstreamHandler: the exchange's listener, stream-idle and pool-idle timeouts)
- * ADMIN        socket -> codec (HttpServerCodec) -> aggregator (8 KiB) -> admin (AdminHandler)
- * CONTROL_API  socket -> idle (60 s) -> codec (HttpServerCodec) -> body-limit (BodyLimitHandler, 413)
- *                     -> api (ApiHandler: endpoints on workers, in order, lingering close)
+ * PROXY          socket -> sniff (ProtocolDetector: the first bytes are the HTTP/2 preface, or not);
+ *                          it replaces itself with PROXY_HTTP1 or PROXY_HTTP2
+ * PROXY_HTTP1    socket -> http (HttpServerCodec: limits; 400/414/431 on malformed or oversized heads)
+ *                       -> proxy (ProxyHandler: routing, exchanges, idle and response timeouts, lingering close)
+ * PROXY_HTTP2    socket -> h2-idle (IdleStateHandler) -> h2 (Http2FrameCodec: limits, rapid-reset guard)
+ *                       -> h2-streams (Http2MultiplexHandler: a child channel per stream)
+ *                       -> h2-guard (Http2Guard: SETTINGS/PING floods, idle close, drain GOAWAY)
+ * PROXY_STREAM   stream -> h2-http (Http2StreamFrameToHttpObjectCodec) -> proxy (ProxyHandler, one request)
+ * TUNNEL         socket -> tunnel-idle (IdleStateHandler) -> tunnel (Tunnel.Relay, bytes to the upstream);
+ *                       replaces PROXY_HTTP1's handlers once a CONNECT's upstream connection is up or an
+ *                       upgrade (WebSocket) was accepted; the upstream connection of an upgrade the same way
+ * UPSTREAM       socket -> [tls] (SslHandler, https upstreams) -> http (HttpClientCodec)
+ *                       -> upstream (UpstreamHandler: the exchange's listener, stream-idle and pool-idle timeouts)
+ * UPSTREAM_HTTP2 socket -> [tls] -> h2 (Http2FrameCodec) -> h2-streams (Http2MultiplexHandler)
+ *                       -> h2-conn (MultiplexedPool.ConnectionHandler: SETTINGS, GOAWAY)
+ * UPSTREAM_STREAM stream -> h2-http (Http2StreamFrameToHttpObjectCodec) -> upstream (UpstreamHandler)
+ * ADMIN          socket -> codec (HttpServerCodec) -> aggregator (8 KiB) -> admin (AdminHandler)
+ * CONTROL_API    socket -> idle (60 s) -> codec (HttpServerCodec) -> body-limit (BodyLimitHandler, 413)
+ *                       -> api (ApiHandler: endpoints on workers, in order, lingering close)
  * </pre>
  */
 public enum PipelineLayout {
-    PROXY("http", "proxy"),
+    PROXY("sniff"),
+    PROXY_HTTP1("http", "proxy"),
+    PROXY_HTTP2("h2-idle", "h2", "h2-streams", "h2-guard"),
+    PROXY_STREAM("h2-http", "proxy"),
     TUNNEL("tunnel-idle", "tunnel"),
     UPSTREAM("tls?", "http", "upstream"),
+    UPSTREAM_HTTP2("tls?", "h2", "h2-streams", "h2-conn"),
+    UPSTREAM_STREAM("h2-http", "upstream"),
     ADMIN("codec", "aggregator", "admin"),
     CONTROL_API("idle", "codec", "body-limit", "api");
 

@@ -40,6 +40,8 @@ import java.util.TreeSet;
  * @param tenantMaxInFlight TM_PROXY_TENANT_MAX_IN_FLIGHT, default 0 (no cap): a tenant's requests in
  *                          flight past this get 503 tenant_overloaded
  * @param clientIdleTimeout TM_PROXY_IDLE_TIMEOUT_MS, default 60000: an idle client connection closes
+ * @param tunnelIdleTimeout TM_TUNNEL_IDLE_TIMEOUT_MS, default 300000: an upgraded connection (WebSocket)
+ *                          closes when no byte passed either way this long
  * @param drainTimeout      TM_PROXY_DRAIN_TIMEOUT_MS, default 15000: on SIGTERM, the longest the
  *                          sidecar keeps serving; it stops once no request was in flight for 1 s
  * @param upstream          the upstream connection settings
@@ -61,7 +63,7 @@ public record ProxyConfig(String bind, int port, String adminBind, int adminPort
                           RouteHeaderNames headers, RouteDefaults defaults, TenantPolicy tenants,
                           Outbound outbound, int maxInitialLine,
                           int maxHeaderSize, int maxHeaders, long maxBodyBytes, int tenantMaxInFlight,
-                          Duration clientIdleTimeout,
+                          Duration clientIdleTimeout, Duration tunnelIdleTimeout,
                           Duration drainTimeout,
                           Upstream upstream, Lookup lookup, Path l1File, int l1MaxEntries,
                           int nearCacheEntries, String redisUrl, String dbUrl, String dbUser,
@@ -69,7 +71,7 @@ public record ProxyConfig(String bind, int port, String adminBind, int adminPort
                           KafkaClientSettings kafkaClient) {
 
     /** What the proxy port allows a client: the idle timeout and the size of a request. */
-    public record ClientLimits(Duration idleTimeout, int maxHeaders, long maxBodyBytes) {
+    public record ClientLimits(Duration idleTimeout, Duration tunnelIdleTimeout, int maxHeaders, long maxBodyBytes) {
         /** Whether a body of {@code bytes} is over the limit (0: no limit). */
         public boolean bodyTooLarge(long bytes) {
             return maxBodyBytes > 0 && bytes > maxBodyBytes;
@@ -77,7 +79,7 @@ public record ProxyConfig(String bind, int port, String adminBind, int adminPort
     }
 
     public ClientLimits clientLimits() {
-        return new ClientLimits(clientIdleTimeout, maxHeaders, maxBodyBytes);
+        return new ClientLimits(clientIdleTimeout, tunnelIdleTimeout, maxHeaders, maxBodyBytes);
     }
 
     /** The names of the four route headers, lower case. */
@@ -198,6 +200,7 @@ public record ProxyConfig(String bind, int port, String adminBind, int adminPort
                 s.longValue("TM_PROXY_MAX_BODY_BYTES", 0, 0, Long.MAX_VALUE),
                 s.integer("TM_PROXY_TENANT_MAX_IN_FLIGHT", 0, 0, 1_000_000),
                 s.millis("TM_PROXY_IDLE_TIMEOUT_MS", 60000, 100),
+                s.millis("TM_TUNNEL_IDLE_TIMEOUT_MS", 300000, 100),
                 s.millis("TM_PROXY_DRAIN_TIMEOUT_MS", 15000, 0),
                 upstream, lookup,
                 Path.of(s.string("TM_L1_FILE", "/var/tmp/traffic-manager/routes.l1")),

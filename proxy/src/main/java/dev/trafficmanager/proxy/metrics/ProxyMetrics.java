@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -51,6 +52,8 @@ public final class ProxyMetrics {
     // Error codes and pass-through kinds are a small fixed set: a counter each, made on first use.
     private final Map<String, Counter> errors = new ConcurrentHashMap<>();
     private final Map<String, Counter> passThroughs = new ConcurrentHashMap<>();
+    private final Map<String, Counter> upgrades = new ConcurrentHashMap<>();
+    private final LongAdder tunnelsOpen = new LongAdder();
 
     public ProxyMetrics() {
         // The JVM's own: heap and off-heap use, GC pauses, CPU, so a platform team can watch the sidecar's
@@ -88,6 +91,8 @@ public final class ProxyMetrics {
         l1WritesDropped = counter("tm_l1_writes_dropped", "lookup results not written to L1 because the writer queue was full");
         l1LockBusy = counter("tm_l1_lock_busy", "L1 reads and writes that found their segment locked (by a process that died holding it?) and went on without it");
         revisionRegressions = counter("tm_route_revision_regressions", "PostgreSQL answers that replaced a higher revision a cache held");
+        gauge("tm_proxy_tunnels_open", "connections relaying bytes both ways: CONNECT tunnels and accepted upgrades (WebSocket)",
+                tunnelsOpen::sum);
         upstreamRetries = counter("tm_upstream_retries", "requests tried again because they never reached their upstream (a refused connection, or a reused one the upstream closed)");
     }
 
@@ -118,6 +123,23 @@ public final class ProxyMetrics {
         passThroughs.computeIfAbsent(kind, k -> Counter.builder("tm_proxy_passthrough").tag("kind", k)
                 .description("requests to outside hosts passed through (TM_OUTBOUND_POLICY=allow-any)").register(registry))
                 .increment();
+    }
+
+    /** An upgrade the upstream accepted (101), by its protocol: {@code websocket}, else {@code other}. */
+    public void upgraded(String protocol) {
+        String kind = "websocket".equalsIgnoreCase(protocol) ? "websocket" : "other";
+        upgrades.computeIfAbsent(kind, k -> Counter.builder("tm_proxy_upgrades").tag("protocol", k)
+                .description("HTTP/1.1 upgrades (101 Switching Protocols) relayed and tunnelled").register(registry))
+                .increment();
+    }
+
+    public double upgrades(String kind) {
+        return count(upgrades.get(kind));
+    }
+
+    /** Tunnels open now (CONNECT and upgrades): incremented when one opens, decremented when it closes. */
+    public LongAdder tunnelsOpen() {
+        return tunnelsOpen;
     }
 
     public double errors(String code) {

@@ -3,6 +3,8 @@ package dev.trafficmanager.proxy.routing;
 import io.netty.channel.Channel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.time.Duration;
 import java.util.concurrent.atomic.LongAdder;
@@ -15,6 +17,8 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class Drain {
     private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
+    /** Clients' HTTP/2 connections (their streams are in {@link #clients} too): told GOAWAY when the drain starts. */
+    private final ChannelGroup http2 = new DefaultChannelGroup("http2-clients", GlobalEventExecutor.INSTANCE);
     // Touched by every request on every event loop: a LongAdder does not bounce one cache line
     // between cores, and the last activity is only written once it matters (while draining).
     private final LongAdder inFlight = new LongAdder();
@@ -23,6 +27,14 @@ public final class Drain {
 
     void opened(Channel client) {
         clients.add(client);
+    }
+
+    void openedHttp2(Channel connection) {
+        clients.add(connection);
+        http2.add(connection);
+        if (draining) {
+            goAway(connection);
+        }
     }
 
     void started() {
@@ -51,6 +63,14 @@ public final class Drain {
     public void start() {
         lastActivityNanos = System.nanoTime();
         draining = true;
+        for (Channel connection : http2) {
+            goAway(connection);
+        }
+    }
+
+    /** GOAWAY (NO_ERROR): the client opens no new stream here; those in flight finish. */
+    private static void goAway(Channel connection) {
+        connection.eventLoop().execute(() -> connection.writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR)));
     }
 
     /**

@@ -3,11 +3,14 @@ package dev.trafficmanager.proxy.routing;
 import dev.trafficmanager.http.HttpRefusal;
 import dev.trafficmanager.proxy.upstream.ResponseListener;
 import dev.trafficmanager.proxy.upstream.UpstreamPool;
+import dev.trafficmanager.proxy.upstream.UpstreamProtocol;
 import dev.trafficmanager.proxy.upstream.UpstreamTarget;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
@@ -39,16 +42,14 @@ final class Exchange implements ResponseListener {
     private final boolean clientKeepAlive;
     private final RequestBody body;
     private final UpstreamAttempts attempts;
+    private final String upgrade; // the Upgrade forwarded (WebSocket...), or null
+    private final ExchangeDeadlines deadlines;
 
     private Phase phase = Phase.ROUTING;
     private UpstreamTarget target;
-    private Channel upstream;
-    private boolean reused; // the upstream connection came from the pool
-    private boolean headWriteFailed;
+    private final UpstreamLeg upstream = new UpstreamLeg();
     private boolean upstreamKeepAlive;
     private int status;
-    private long sentAtNanos;
-    private final Runnable responseTimeout = this::responseTimedOut;
     private String bulkheadSlot; // the tenant's slot in the bulkhead, while held
 
     Exchange(ProxyHandler connection, ChannelHandlerContext ctx, ProxyServices services, HttpRequest request,
@@ -62,6 +63,9 @@ final class Exchange implements ResponseListener {
         this.clientKeepAlive = HttpUtil.isKeepAlive(request);
         this.body = new RequestBody(request);
         this.attempts = new UpstreamAttempts(services, request.method());
+        this.upgrade = Upgrade.requested(request);
+        this.deadlines = new ExchangeDeadlines(connection.responseTimeout(), this::responseTimedOut,
+                Grpc.isCall(request.headers()) ? Grpc.timeoutNanos(request.headers()) : 0);
         services.drain().started();
     }
 
@@ -82,7 +86,7 @@ final class Exchange implements ResponseListener {
             }
             return;
         }
-        if (upstream != null) {
+        if (upstream.connected()) {
             writeBody(content, true);
         } else {
             body.hold(content);
@@ -95,9 +99,11 @@ final class Exchange implements ResponseListener {
             return;
         }
         target = upstream;
+        UpstreamProtocol protocol = connection.upstreamProtocol(target);
         Forwarding.prepareRequest(request, originForm, target, connection.clientIp(), forwardedHost,
-                services.router().via(request.protocolVersion()));
-        attempts.use(services.pools().pool(ctx.channel().eventLoop(), target));
+                services.router().via(request.protocolVersion()), upgrade, protocol == UpstreamProtocol.H2);
+        attempts.use(services.pools().pool(ctx.channel().eventLoop(), target, protocol));
+        deadlines.startCall(ctx.executor(), this::responseTimedOut);
         useUpstream();
     }
 
@@ -121,29 +127,17 @@ final class Exchange implements ResponseListener {
             return;
         }
         enter(Phase.SENDING);
-        upstream = channel;
-        reused = fromPool;
-        sentAtNanos = System.nanoTime();
-        channel.write(request).addListener(f -> {
-            if (!f.isSuccess()) {
-                headWriteFailed = true;
-                channel.close();
-            }
-        });
-        if (attempts.raceRetried() && body.complete() && body.nothingHeld()) {
-            // Only empty body parts were sent on the failed connection: the end of the body again.
-            channel.write(LastHttpContent.EMPTY_LAST_CONTENT);
-        }
+        upstream.start(channel, fromPool, request, attempts.raceRetried() && body.complete() && body.nothingHeld());
         HttpContent part;
         while ((part = body.next()) != null) {
             writeBody(part, false);
         }
-        channel.flush();
+        upstream.flush();
         if (!body.complete()) {
             ctx.read();
         }
-        armResponseTimer();
-        channel.read();
+        deadlines.armResponse();
+        upstream.read();
     }
 
     @Override
@@ -165,16 +159,11 @@ final class Exchange implements ResponseListener {
 
     private void writeBody(HttpContent content, boolean flush) {
         boolean progress = body.sending(content);
-        Channel channel = upstream;
-        ChannelFuture write = flush ? channel.writeAndFlush(content) : channel.write(content);
-        write.addListener(f -> {
-            if (!f.isSuccess()) {
-                channel.close();
-            } else if (phase != Phase.ENDED) {
-                // The response timeout counts from the last progress of the request, so a long upload
-                // is not cut off while an upstream that stops reading it still is.
+        upstream.write(content, flush).addListener(f -> {
+            if (f.isSuccess() && phase != Phase.ENDED) {
+                // The response timeout counts from the request's last progress: a long upload is not cut off.
                 if (progress && !phase.responseStarted()) {
-                    armResponseTimer();
+                    deadlines.armResponse();
                 }
                 if (!body.complete()) {
                     ctx.read();
@@ -190,8 +179,7 @@ final class Exchange implements ResponseListener {
             return;
         }
         if (msg.decoderResult().isFailure()) {
-            // Broken framing, an oversized head or garbage: the connection is unusable and what was
-            // forwarded cannot be trusted.
+            // Broken framing, an oversized head or garbage: the connection is unusable, the response untrusted.
             Throwable cause = msg.decoderResult().cause();
             ReferenceCountUtil.release(msg);
             attempts.answered(false);
@@ -204,16 +192,26 @@ final class Exchange implements ResponseListener {
             return;
         }
         if (msg instanceof HttpResponse response) {
-            startResponse(response);
+            ChannelFuture head = startResponse(response);
             if (phase == Phase.ENDED) {
+                return;
+            }
+            if (msg instanceof FullHttpResponse && phase.responseStarted()) {
+                finish(head); // HTTP/2: a head with END_STREAM (a trailers-only gRPC answer) comes whole
                 return;
             }
         }
         if (msg instanceof HttpContent content) {
             boolean last = content instanceof LastHttpContent;
+            if (last && status == 101 && upgrade != null) {
+                upgraded((LastHttpContent) content);
+                return;
+            }
             if (!phase.responseStarted()) {
-                // the end of an informational response (100 Continue): the real one follows
-                ctx.writeAndFlush(content);
+                // the end of an informational response (100 Continue), unless it came whole: the real one follows
+                if (!(msg instanceof FullHttpResponse)) {
+                    ctx.writeAndFlush(content);
+                }
                 upstream.read();
                 return;
             }
@@ -236,25 +234,26 @@ final class Exchange implements ResponseListener {
         }
     }
 
-    private void startResponse(HttpResponse response) {
+    private ChannelFuture startResponse(HttpResponse response) {
         int code = response.status().code();
-        boolean informational = code >= 100 && code < 200;
-        String unforwardable = Forwarding.unforwardable(response, connection.clientVersion());
+        boolean switching = code == 101 && upgrade != null;
+        boolean informational = code >= 100 && code < 200 && !switching;
+        String unforwardable = Forwarding.unforwardable(response, connection.clientVersion(), upgrade != null);
         if (unforwardable != null) {
             ReferenceCountUtil.release(response);
             fail(HttpResponseStatus.BAD_GATEWAY, "upstream_unreachable", "upstream " + target + " " + unforwardable);
-            return;
+            return null;
         }
-        boolean bodyless = informational || code == 204 || code == 304 || request.method().equals(HttpMethod.HEAD);
+        boolean bodyless = informational || switching || code == 204 || code == 304 || request.method().equals(HttpMethod.HEAD);
         boolean keepAlive = false;
         if (!informational) {
             // A gateway error from the upstream is its own failure (or its upstream's): counted.
             attempts.answered(code != 502 && code != 503 && code != 504);
-            cancelTimer();
+            deadlines.cancelResponse();
             enter(Phase.RESPONDING);
             status = code;
             upstreamKeepAlive = HttpUtil.isKeepAlive(response);
-            services.metrics().upstreamLatency(System.nanoTime() - sentAtNanos);
+            services.metrics().upstreamLatency(System.nanoTime() - upstream.sentAtNanos());
             // Not while draining, nor when the request's body is partly unread (it would be taken for
             // the next request), nor for an HTTP/1.0 client that learns an unframed body's end from the close.
             keepAlive = clientKeepAlive && !services.drain().draining() && !body.unread()
@@ -262,7 +261,18 @@ final class Exchange implements ResponseListener {
             connection.setKeepAlive(keepAlive);
         }
         Forwarding.prepareResponse(response, connection.clientVersion(), informational || keepAlive, bodyless);
-        ctx.write(response);
+        if (switching) {
+            Upgrade.restore(response, response.headers().get(HttpHeaderNames.UPGRADE, upgrade));
+        }
+        return response instanceof FullHttpResponse ? ctx.writeAndFlush(response) : ctx.write(response);
+    }
+
+    /** The upstream switched protocols (101, sent on): both connections become a tunnel, out of the pool. */
+    private void upgraded(LastHttpContent end) {
+        Channel tunnelled = upstream.detach(attempts.pool());
+        ctx.writeAndFlush(end);
+        end(Ending.COMPLETED, 101);
+        connection.upgraded(tunnelled, upgrade);
     }
 
     /** The response's last part is written: pool the upstream connection, go on with the client. */
@@ -276,12 +286,12 @@ final class Exchange implements ResponseListener {
         if (phase == Phase.ENDED) {
             return;
         }
-        upstream = null;
+        upstream.lost();
         if (phase.responseStarted()) {
             abort(); // the response is cut: the client must see the truncation, not a clean end
             return;
         }
-        cancelTimer();
+        deadlines.cancelResponse();
         if (retried(AttemptFailure.CLOSED_BEFORE_RESPONSE)) {
             return;
         }
@@ -293,12 +303,11 @@ final class Exchange implements ResponseListener {
     /** Starts the retry {@link UpstreamAttempts} allows after {@code failure}, if any: a new connection
      * at once (the keep-alive race; the breaker's admission stands), or the whole attempt after a backoff. */
     private boolean retried(AttemptFailure failure) {
-        RetryDecision decision = attempts.decide(failure, body.sent(), headWriteFailed, reused);
+        RetryDecision decision = attempts.decide(failure, body.sent(), upstream.headWriteFailed(), upstream.reused());
         if (!decision.retries()) {
             return false;
         }
         enter(Phase.CONNECTING);
-        headWriteFailed = false;
         attempts.perform(decision, ctx.executor(), decision.kind() == RetryDecision.Kind.RECONNECT_NOW
                 ? () -> attempts.pool().connect(this) : this::useUpstream);
         return true;
@@ -313,16 +322,19 @@ final class Exchange implements ResponseListener {
 
     @Override
     public void upstreamIdle() {
-        if (phase.responseStarted() && upstream != null) {
+        if (phase.responseStarted()) {
             upstream.close(); // a stalled response body: upstreamClosed cuts the client off
         }
     }
 
+    /** The response timeout, or a gRPC call's deadline (which also cuts a response under way: RST_STREAM). */
     private void responseTimedOut() {
         if (phase == Phase.CONNECTING || phase == Phase.SENDING) {
             attempts.answered(false);
             fail(HttpResponseStatus.GATEWAY_TIMEOUT, "upstream_timeout", "no response from " + target + " within "
-                    + connection.responseTimeout().millis() + " ms");
+                    + deadlines.describe());
+        } else if (phase.responseStarted()) {
+            abort();
         }
     }
 
@@ -380,20 +392,9 @@ final class Exchange implements ResponseListener {
         }
         services.drain().ended();
         attempts.abandon();
-        cancelTimer();
+        deadlines.close();
         body.releaseHeld();
-        if (upstream != null) {
-            attempts.pool().release(upstream, reusable);
-            upstream = null;
-        }
+        upstream.release(attempts.pool(), reusable);
         return true;
-    }
-
-    private void armResponseTimer() {
-        connection.responseTimeout().arm(responseTimeout);
-    }
-
-    private void cancelTimer() {
-        connection.responseTimeout().cancel(responseTimeout);
     }
 }

@@ -9,6 +9,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.util.AsciiString;
 import java.util.Iterator;
 import java.util.List;
@@ -25,6 +26,12 @@ final class Forwarding {
     private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
     private static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
     private static final AsciiString HTTP = AsciiString.cached("http");
+    /** What Netty's HTTP/2-to-HTTP/1.1 translation adds (x-http2-scheme, x-http2-stream-id...): never sent on. */
+    private static final AsciiString[] TRANSLATION = {
+        HttpConversionUtil.ExtensionHeaderNames.SCHEME.text(), HttpConversionUtil.ExtensionHeaderNames.STREAM_ID.text(),
+        HttpConversionUtil.ExtensionHeaderNames.PATH.text(), HttpConversionUtil.ExtensionHeaderNames.STREAM_PROMISE_ID.text(),
+        HttpConversionUtil.ExtensionHeaderNames.STREAM_DEPENDENCY_ID.text(), HttpConversionUtil.ExtensionHeaderNames.STREAM_WEIGHT.text(),
+    };
     private static final AsciiString[] HOP_BY_HOP = {
         HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE, PROXY_CONNECTION, HttpHeaderNames.PROXY_AUTHENTICATE,
         HttpHeaderNames.PROXY_AUTHORIZATION, HttpHeaderNames.TE, HttpHeaderNames.TRAILER,
@@ -37,12 +44,21 @@ final class Forwarding {
     /**
      * Rewrites {@code request} in place for {@code target}; {@code forwardedHost} is the authority the
      * client asked for (an absolute-form target's, which wins over its Host header, RFC 9112
-     * section 3.2.2), or null; {@code via} is this sidecar's Via entry (RFC 9110 section 7.6.3).
+     * section 3.2.2), or null; {@code via} is this sidecar's Via entry (RFC 9110 section 7.6.3);
+     * {@code upgrade} the {@link Upgrade} forwarded, or null. To an HTTP/2 upstream ({@code h2})
+     * {@code TE: trailers} stays: it tells a gRPC server its client takes trailers, which we relay.
      */
     static void prepareRequest(HttpRequest request, String originForm, UpstreamTarget target, String clientIp,
-                               String forwardedHost, String via) {
+                               String forwardedHost, String via, String upgrade, boolean h2) {
         HttpHeaders headers = request.headers();
+        boolean trailers = h2 && headers.containsValue(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS, true);
         boolean chunked = removeHopByHop(request);
+        if (trailers) {
+            headers.set(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS);
+        }
+        if (upgrade != null) {
+            Upgrade.restore(request, upgrade);
+        }
         headers.add(HttpHeaderNames.VIA, via); // after any the request carries, and never named by Connection
         if (chunked) {
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
@@ -88,8 +104,8 @@ final class Forwarding {
      * a 101 nobody asked for (Upgrade is hop-by-hop and never forwarded), or a transfer coding
      * other than chunked ({@code gzip, chunked}) for an HTTP/1.0 client, which knows none.
      */
-    static String unforwardable(HttpResponse response, HttpVersion clientVersion) {
-        if (response.status().code() == 101) {
+    static String unforwardable(HttpResponse response, HttpVersion clientVersion, boolean upgradeAsked) {
+        if (response.status().code() == 101 && !upgradeAsked) {
             return "switched protocols unasked";
         }
         if (clientVersion.equals(HttpVersion.HTTP_1_1)) {
@@ -147,6 +163,11 @@ final class Forwarding {
         }
         for (AsciiString name : HOP_BY_HOP) {
             headers.remove(name);
+        }
+        if (headers.contains(TRANSLATION[1])) { // the stream id: only a message translated from HTTP/2 has them
+            for (AsciiString name : TRANSLATION) {
+                headers.remove(name);
+            }
         }
         return chunked;
     }

@@ -10,7 +10,14 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderResult;
+import dev.trafficmanager.proxy.upstream.UpstreamProtocol;
+import dev.trafficmanager.proxy.upstream.UpstreamTarget;
+import io.netty.channel.Channel;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
@@ -40,6 +47,10 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     private String clientIp = "unknown";
     private int localPort = -1;
     private HttpVersion clientVersion = HttpVersion.HTTP_1_1;
+    /** This is one HTTP/2 stream (one request), not a connection. */
+    private boolean stream;
+    /** The request in flight is a gRPC call: the sidecar's own errors take gRPC's form. */
+    private boolean grpc;
     private Exchange exchange;
     /** A CONNECT waiting for its upstream connection; the connection reads nothing meanwhile. */
     private Tunnel tunnel;
@@ -65,6 +76,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
         if (ctx.channel().localAddress() instanceof InetSocketAddress local) {
             localPort = local.getPort();
         }
+        stream = ctx.channel() instanceof Http2StreamChannel;
         services.drain().opened(ctx.channel());
         idle = new Deadline(ctx.executor());
         response = new ResponseTimeout(ctx.executor(), services.upstream().responseTimeout());
@@ -116,16 +128,21 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void handle(Object msg) {
-        if (!(msg instanceof HttpRequest request)) {
+        if (msg instanceof FullHttpRequest full && full.decoderResult().isSuccess()) {
+            // HTTP/2 hands a request that ends with its headers over whole: its end goes on like HTTP/1.1's.
+            start(new DefaultHttpRequest(full.protocolVersion(), full.method(), full.uri(), full.headers()));
+            dispatch(new DefaultLastHttpContent(full.content(), full.trailingHeaders()));
+        } else if (msg instanceof HttpRequest request) {
+            start(request);
+        } else {
             ReferenceCountUtil.release(msg); // the (empty) end of a request already answered
-            return;
         }
-        start(request);
     }
 
     private void start(HttpRequest request) {
         idle.disarm();
         clientVersion = request.protocolVersion();
+        grpc = Grpc.isCall(request.headers());
         DecoderResult decoded = request.decoderResult();
         if (decoded.isFailure()) {
             // A request that failed to decode arrives as a FullHttpRequest holding a buffer.
@@ -136,7 +153,10 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
         if (!RequestLimits.refused(request, services.client(), destination)) {
             services.router().decide(request, localPort, destination);
         }
-        if (destination.kind() == Destination.Kind.TUNNEL) {
+        if (destination.kind() == Destination.Kind.TUNNEL && stream) {
+            destination.refuse(HttpResponseStatus.NOT_IMPLEMENTED, "connect_unsupported",
+                    "CONNECT is served over HTTP/1.1 only; open the tunnel on an HTTP/1.1 connection");
+        } else if (destination.kind() == Destination.Kind.TUNNEL) {
             tunnel = new Tunnel(this, ctx, services, destination.outside(), HttpUtil.isKeepAlive(request));
             tunnel.open();
             return;
@@ -223,6 +243,17 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** An {@code http} upstream hears HTTP/2 from an HTTP/2 client, HTTP/1.1 otherwise. */
+    UpstreamProtocol upstreamProtocol(UpstreamTarget target) {
+        return stream && !target.https() ? UpstreamProtocol.H2 : UpstreamProtocol.HTTP1;
+    }
+
+    /** The upstream accepted the request's upgrade (its 101 went out): the connection becomes a tunnel. */
+    void upgraded(Channel upstream, String protocol) {
+        exchange = null;
+        Tunnel.upgraded(this, ctx.channel(), upstream, services, protocol);
+    }
+
     /** The tunnel is up and takes the connection over: this handler leaves the pipeline. */
     void handOver() {
         tunnel = null;
@@ -248,8 +279,8 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
                       boolean bodyUnread) {
         keepAlive &= clientKeepAlive;
         services.metrics().error(code);
-        ChannelFuture write = ctx.writeAndFlush(ErrorResponses.error(ctx.alloc(), status, code, message,
-                keepsConnection(bodyUnread)));
+        ChannelFuture write = ctx.writeAndFlush(grpc ? Grpc.error(status, code, message)
+                : ErrorResponses.error(ctx.alloc(), status, code, message, keepsConnection(bodyUnread)));
         exchangeEnded(write, bodyUnread);
     }
 
@@ -266,6 +297,11 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
      */
     void exchangeEnded(ChannelFuture write, boolean bodyUnread) {
         exchange = null;
+        if (stream) { // one request a stream: it ends with the response (reset if the request is still coming)
+            closing = true;
+            write.addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
         if (!keepsConnection(bodyUnread)) {
             closing = true;
             releaseQueued();

@@ -15,6 +15,7 @@ import io.netty.handler.timeout.IdleStateHandler;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -69,16 +70,47 @@ final class Tunnel {
     private void established(Channel client, Channel upstream) {
         services.metrics().passThrough("connect");
         services.metrics().response(200);
-        client.closeFuture().addListener(f -> services.drain().ended());
+        takeOver(connection, client, upstream, services, services.clientIdleTimeoutNanos());
+        client.writeAndFlush(Unpooled.wrappedBuffer(ESTABLISHED));
+        relay(client, upstream);
+    }
+
+    /**
+     * An upgrade the upstream accepted (WebSocket...): its 101 and the end of it are written to the
+     * client, and both connections become a tunnel, idle for at most {@code TM_TUNNEL_IDLE_TIMEOUT_MS}.
+     * Runs inside the upstream connection's read: its HTTP codec leaves only after the relay is in
+     * place, so bytes the upstream sent right after its 101 go on to the client.
+     */
+    static void upgraded(ProxyHandler connection, Channel client, Channel upstream, ProxyServices services,
+                         String protocol) {
+        services.metrics().upgraded(protocol);
+        services.drain().started(); // until the tunnel closes
+        takeOver(connection, client, upstream, services, services.client().tunnelIdleTimeout().toNanos());
+        upstream.pipeline().addLast(PipelineLayout.TUNNEL.name(1), new Relay(client));
+        upstream.pipeline().remove(PipelineLayout.UPSTREAM.name(1));
+        relay(client, upstream);
+    }
+
+    /** The client connection's HTTP handlers make way for a relay to {@code upstream}, which is counted open until it closes. */
+    private static void takeOver(ProxyHandler connection, Channel client, Channel upstream, ProxyServices services,
+                                 long idleNanos) {
+        LongAdder open = services.metrics().tunnelsOpen();
+        open.increment();
+        client.closeFuture().addListener(f -> {
+            open.decrement();
+            services.drain().ended();
+        });
         connection.handOver();
         ChannelPipeline pipeline = client.pipeline();
-        PipelineLayout.TUNNEL.assemble(pipeline,
-                new IdleStateHandler(0, 0, services.clientIdleTimeoutNanos(), TimeUnit.NANOSECONDS), new Relay(upstream));
+        PipelineLayout.TUNNEL.assemble(pipeline, new IdleStateHandler(0, 0, idleNanos, TimeUnit.NANOSECONDS),
+                new Relay(upstream));
         pipeline.remove(ProxyInitializer.PROXY);
         // Bytes the decoder holds undecoded go on to the relay; a client that sent more before the
-        // 200 (not waiting, as it must) had it decoded as HTTP, and ProxyHandler closed on it.
+        // answer (not waiting, as it must) had it decoded as HTTP, and ProxyHandler closed on it.
         pipeline.remove(ProxyInitializer.HTTP);
-        client.writeAndFlush(Unpooled.wrappedBuffer(ESTABLISHED));
+    }
+
+    private static void relay(Channel client, Channel upstream) {
         client.read();
         upstream.read();
     }

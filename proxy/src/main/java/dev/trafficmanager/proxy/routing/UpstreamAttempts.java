@@ -1,7 +1,7 @@
 package dev.trafficmanager.proxy.routing;
 
 import dev.trafficmanager.proxy.resilience.RetryPolicy;
-import dev.trafficmanager.proxy.upstream.UpstreamPool;
+import dev.trafficmanager.proxy.upstream.ConnectionPool;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.concurrent.ThreadLocalRandom;
@@ -16,7 +16,7 @@ import java.util.concurrent.TimeUnit;
 final class UpstreamAttempts {
     private final ProxyServices services;
     private final boolean idempotent;
-    private UpstreamPool pool;
+    private ConnectionPool pool;
     private int retries; // after connections that failed, within the retry policy
     private boolean raceRetried; // the keep-alive race, at most once
     private boolean breakerHeld; // the breaker let this exchange through and awaits its outcome
@@ -27,11 +27,11 @@ final class UpstreamAttempts {
                 || method.equals(HttpMethod.OPTIONS) || method.equals(HttpMethod.PUT) || method.equals(HttpMethod.DELETE);
     }
 
-    void use(UpstreamPool upstreamPool) {
+    void use(ConnectionPool upstreamPool) {
         this.pool = upstreamPool;
     }
 
-    UpstreamPool pool() {
+    ConnectionPool pool() {
         return pool;
     }
 

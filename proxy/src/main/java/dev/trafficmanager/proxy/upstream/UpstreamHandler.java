@@ -17,7 +17,7 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
     /** The exchange served, kept on the channel so it can be set before the pipeline exists. */
     static final AttributeKey<ResponseListener> EXCHANGE = AttributeKey.valueOf("tm.exchange");
 
-    private final UpstreamPool pool;
+    private final ConnectionPool pool;
     private final long streamIdleNanos;
     private final long poolIdleNanos;
     private final Runnable streamIdleExpired = this::streamIdleExpired;
@@ -28,7 +28,7 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
     /** Unused in the pool for TM_UPSTREAM_POOL_IDLE_MS: closed before the upstream's own keep-alive timeout. */
     private Deadline poolIdle;
 
-    UpstreamHandler(UpstreamPool pool, long streamIdleNanos, long poolIdleNanos) {
+    UpstreamHandler(ConnectionPool pool, long streamIdleNanos, long poolIdleNanos) {
         this.pool = pool;
         this.streamIdleNanos = streamIdleNanos;
         this.poolIdleNanos = poolIdleNanos;

@@ -19,7 +19,7 @@ import java.util.concurrent.atomic.LongAdder;
  * event loop, like the pool, keeps the request path free of shared state; with N event loops an
  * upstream that fails gets up to N times the failures before every loop stops sending to it.
  */
-public final class UpstreamPool {
+public final class UpstreamPool implements ConnectionPool {
     private final UpstreamTarget target;
     private final Bootstrap bootstrap;
     private final int maxConnections;
@@ -58,6 +58,7 @@ public final class UpstreamPool {
      * Whether the upstream's breaker lets a request through now (counted when it does not). A true
      * answer must be followed by exactly one report to {@link #breaker()}.
      */
+    @Override
     public boolean admit() {
         if (breaker.tryAcquire()) {
             return true;
@@ -66,11 +67,13 @@ public final class UpstreamPool {
         return false;
     }
 
+    @Override
     public CircuitBreaker breaker() {
         return breaker;
     }
 
     /** A pooled connection if one is alive, else a new one; the listener hears which. */
+    @Override
     public void acquire(ResponseListener exchange) {
         lastUsedNanos = System.nanoTime();
         Channel channel;
@@ -86,6 +89,7 @@ public final class UpstreamPool {
     }
 
     /** Always a new connection: for the retry after a reused one failed. */
+    @Override
     public void connect(ResponseListener exchange) {
         if (open >= maxConnections) {
             exchange.upstreamConnectFailed(new Exhausted("connection limit reached: " + maxConnections
@@ -111,6 +115,7 @@ public final class UpstreamPool {
     }
 
     /** Back from an exchange: pooled when {@code reusable}, otherwise closed. */
+    @Override
     public void release(Channel channel, boolean reusable) {
         UpstreamHandler.detach(channel);
         if (reusable && channel.isActive()) {
@@ -128,16 +133,25 @@ public final class UpstreamPool {
      * dropped, and its breaker with it, once unused a while (a breaker untouched that long has
      * nothing current to say).
      */
-    boolean idle() {
+    @Override
+    public boolean idle() {
         return open == 0;
     }
 
-    long lastUsedNanos() {
+    @Override
+    public long lastUsedNanos() {
         return lastUsedNanos;
     }
 
-    /** Called by the connection's handler when it closed. */
-    void closed(Channel channel) {
+    @Override
+    public void detach(Channel channel) {
+        UpstreamHandler.detach(channel);
+        channel.pipeline().remove(UpstreamHandler.class); // its close is no longer the pool's
+        closed(channel);
+    }
+
+    @Override
+    public void closed(Channel channel) {
         open--;
         openGauge.decrement();
         if (idle.remove(channel)) {

@@ -14,6 +14,11 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.ssl.SslContext;
 import io.netty.resolver.AddressResolverGroup;
 import io.netty.util.concurrent.FastThreadLocal;
@@ -44,7 +49,7 @@ public final class UpstreamPools {
     private final LongAdder idleConnections = new LongAdder();
     private final ProxyMetrics.Breakers breakers;
     private final LongAdder poolCount = new LongAdder();
-    private final FastThreadLocal<Map<String, UpstreamPool>> perLoop = new FastThreadLocal<>();
+    private final FastThreadLocal<Map<String, ConnectionPool>> perLoop = new FastThreadLocal<>();
 
     public UpstreamPools(ProxyConfig.Upstream settings, Class<? extends Channel> channelType, SslContext ssl,
                          AddressResolverGroup<InetSocketAddress> resolver, ProxyMetrics metrics) {
@@ -58,24 +63,25 @@ public final class UpstreamPools {
         metrics.gauge("tm_upstream_pools", "upstream connection pools (one per upstream and event loop)", poolCount::sum);
     }
 
-    /** The calling event loop's pool for {@code target}; call only on {@code loop}. */
-    public UpstreamPool pool(EventLoop loop, UpstreamTarget target) {
-        Map<String, UpstreamPool> pools = perLoop.get();
+    /** The calling event loop's pool for {@code target} in {@code protocol}; call only on {@code loop}. */
+    public ConnectionPool pool(EventLoop loop, UpstreamTarget target, UpstreamProtocol protocol) {
+        Map<String, ConnectionPool> pools = perLoop.get();
         long evictAfter = settings.poolEvictAfter().toNanos();
         if (pools == null) {
             pools = new LinkedHashMap<>(16, 0.75f, true); // access order: the least recently used first
             perLoop.set(pools);
-            Map<String, UpstreamPool> mine = pools;
+            Map<String, ConnectionPool> mine = pools;
             loop.scheduleAtFixedRate(() -> evict(mine, System.nanoTime() - evictAfter, MAX_POOLS_PER_LOOP),
                     evictAfter / 2, evictAfter / 2, TimeUnit.NANOSECONDS);
         }
-        UpstreamPool pool = pools.get(target.poolKey());
+        String key = protocol == UpstreamProtocol.H2 ? target.h2PoolKey() : target.poolKey();
+        ConnectionPool pool = pools.get(key);
         if (pool == null) {
             if (pools.size() >= MAX_POOLS_PER_LOOP) {
                 evict(pools, System.nanoTime() - evictAfter, MAX_POOLS_PER_LOOP - 1);
             }
-            pool = create(loop, target);
-            pools.put(target.poolKey(), pool);
+            pool = protocol == UpstreamProtocol.H2 ? createMultiplexed(loop, target) : create(loop, target);
+            pools.put(key, pool);
             poolCount.increment();
         }
         return pool;
@@ -87,9 +93,9 @@ public final class UpstreamPools {
      * Without it every upstream and outside host ever called would keep one per event loop. A pool
      * with connections stays; it becomes droppable once they close (after the pool idle timeout).
      */
-    private void evict(Map<String, UpstreamPool> pools, long cutoffNanos, int max) {
-        for (Iterator<UpstreamPool> oldestFirst = pools.values().iterator(); oldestFirst.hasNext(); ) {
-            UpstreamPool pool = oldestFirst.next();
+    private void evict(Map<String, ConnectionPool> pools, long cutoffNanos, int max) {
+        for (Iterator<ConnectionPool> oldestFirst = pools.values().iterator(); oldestFirst.hasNext(); ) {
+            ConnectionPool pool = oldestFirst.next();
             if (pool.lastUsedNanos() - cutoffNanos >= 0 && pools.size() <= max) {
                 return; // this one and all after it were used since the cutoff
             }
@@ -115,6 +121,39 @@ public final class UpstreamPools {
                 .option(ChannelOption.SO_KEEPALIVE, true)
                 .option(ChannelOption.ALLOCATOR, Transport.ALLOCATOR)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) settings.connectTimeout().toMillis());
+    }
+
+    /**
+     * HTTP/2 with prior knowledge: {@link PipelineLayout#UPSTREAM_HTTP2} per connection,
+     * {@link PipelineLayout#UPSTREAM_STREAM} per stream. Server push is refused in our SETTINGS.
+     */
+    private ConnectionPool createMultiplexed(EventLoop loop, UpstreamTarget target) {
+        Bootstrap bootstrap = bootstrap(loop).option(ChannelOption.AUTO_READ, true); // streams apply the backpressure
+        CircuitBreaker breaker = new CircuitBreaker("upstream " + target.h2PoolKey(), settings.breaker(),
+                System::nanoTime, breakers.listener());
+        MultiplexedPool[] pool = new MultiplexedPool[1];
+        ChannelInitializer<Channel> streams = new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                PipelineLayout.UPSTREAM_STREAM.assemble(ch.pipeline(), new Http2StreamFrameToHttpObjectCodec(false),
+                        new UpstreamHandler(pool[0], settings.streamIdleTimeout().toNanos(), settings.poolIdleTimeout().toNanos()));
+            }
+        };
+        pool[0] = new MultiplexedPool(target, bootstrap, settings.maxConnections(), settings.poolIdleTimeout().toNanos(),
+                openConnections, breaker, breakers.rejections(), streams);
+        bootstrap.handler(new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                PipelineLayout.UPSTREAM_HTTP2.assemble(ch.pipeline(),
+                        target.https() ? ssl.newHandler(ch.alloc(), target.host(), target.port()) : null,
+                        Http2FrameCodecBuilder.forClient().initialSettings(Http2Settings.defaultSettings()
+                                .pushEnabled(false).maxHeaderListSize(65536)
+                                .initialWindowSize(UpstreamProtocol.STREAM_WINDOW)).build(),
+                        new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()),
+                        new MultiplexedPool.ConnectionHandler());
+            }
+        });
+        return pool[0];
     }
 
     private UpstreamPool create(EventLoop loop, UpstreamTarget target) {

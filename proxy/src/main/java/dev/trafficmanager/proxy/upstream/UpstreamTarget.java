@@ -15,6 +15,7 @@ public final class UpstreamTarget {
     private final String basePath;
     private final String hostHeader;
     private final String poolKey;
+    private final String h2PoolKey;
 
     private UpstreamTarget(boolean https, String host, int port, String basePath, String hostHeader) {
         this.https = https;
@@ -23,6 +24,7 @@ public final class UpstreamTarget {
         this.basePath = basePath;
         this.hostHeader = hostHeader;
         this.poolKey = (https ? "https://" : "http://") + hostHeader;
+        this.h2PoolKey = poolKey + " h2";
     }
 
     /**
@@ -81,6 +83,11 @@ public final class UpstreamTarget {
     /** Scheme and authority: the identity of a connection pool. */
     public String poolKey() {
         return poolKey;
+    }
+
+    /** The identity of the pool of HTTP/2 connections to the same upstream. */
+    public String h2PoolKey() {
+        return h2PoolKey;
     }
 
     @Override

@@ -9,6 +9,9 @@ import dev.trafficmanager.proxy.admin.AdminServer;
 import dev.trafficmanager.proxy.metrics.ProxyMetrics;
 import dev.trafficmanager.proxy.upstream.ResponseListener;
 import dev.trafficmanager.proxy.upstream.UpstreamPools;
+import dev.trafficmanager.proxy.upstream.UpstreamProtocol;
+import io.netty.buffer.Unpooled;
+import java.nio.charset.StandardCharsets;
 import dev.trafficmanager.proxy.upstream.UpstreamTarget;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelPipeline;
@@ -48,6 +51,24 @@ class PipelinesTest {
     }
 
     @Test
+    void anHttp11ClientGetsTheHttp1Layout() {
+        EmbeddedChannel channel = new EmbeddedChannel(new ProxyInitializer(services, config));
+        channel.writeInbound(Unpooled.copiedBuffer("GET / HT", StandardCharsets.US_ASCII));
+        assertThat(names(channel.pipeline())).isEqualTo(PipelineLayout.PROXY_HTTP1.names(false));
+        channel.finishAndReleaseAll();
+    }
+
+    @Test
+    void theHttp2PrefaceGetsTheHttp2LayoutButOnlyWhenComplete() {
+        EmbeddedChannel channel = new EmbeddedChannel(new ProxyInitializer(services, config));
+        channel.writeInbound(Unpooled.copiedBuffer("PRI * HTTP/2.0\r\n", StandardCharsets.US_ASCII));
+        assertThat(names(channel.pipeline())).isEqualTo(PipelineLayout.PROXY.names(false));
+        channel.writeInbound(Unpooled.copiedBuffer("\r\nSM\r\n\r\n", StandardCharsets.US_ASCII));
+        assertThat(names(channel.pipeline())).isEqualTo(PipelineLayout.PROXY_HTTP2.names(false));
+        channel.finishAndReleaseAll();
+    }
+
+    @Test
     void theAdminPipelineMatchesItsLayout() {
         EmbeddedChannel channel = new EmbeddedChannel(AdminServer.initializer(
                 () -> new AdminHandler(metrics, null, new RequestRouter(config.headers(), config.defaults(), config.tenants(),
@@ -62,10 +83,17 @@ class PipelinesTest {
         try (ServerSocket upstream = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             CompletableFuture<Channel> connected = new CompletableFuture<>();
             UpstreamTarget target = UpstreamTarget.parse("http://127.0.0.1:" + upstream.getLocalPort() + "/");
-            group.next().execute(() -> pools.pool(group.next(), target).connect(new Connected(connected)));
+            group.next().execute(() -> pools.pool(group.next(), target, UpstreamProtocol.HTTP1).connect(new Connected(connected)));
             Channel channel = connected.get(10, TimeUnit.SECONDS);
             assertThat(names(channel.pipeline())).isEqualTo(PipelineLayout.UPSTREAM.names(false));
             channel.close().sync();
+
+            CompletableFuture<Channel> stream = new CompletableFuture<>();
+            group.next().execute(() -> pools.pool(group.next(), target, UpstreamProtocol.H2).connect(new Connected(stream)));
+            Channel h2 = stream.get(10, TimeUnit.SECONDS);
+            assertThat(names(h2.pipeline())).isEqualTo(PipelineLayout.UPSTREAM_STREAM.names(false));
+            assertThat(names(h2.parent().pipeline())).isEqualTo(PipelineLayout.UPSTREAM_HTTP2.names(false));
+            h2.parent().close().sync();
         } finally {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }

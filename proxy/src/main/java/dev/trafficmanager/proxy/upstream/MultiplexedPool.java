@@ -1,0 +1,254 @@
+package dev.trafficmanager.proxy.upstream;
+
+import dev.trafficmanager.proxy.Deadline;
+import dev.trafficmanager.proxy.resilience.CircuitBreaker;
+import io.micrometer.core.instrument.Counter;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2GoAwayFrame;
+import io.netty.handler.codec.http2.Http2SettingsFrame;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
+import io.netty.util.AttributeKey;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * HTTP/2 connections to one upstream from one event loop, each carrying up to the upstream's
+ * {@code SETTINGS_MAX_CONCURRENT_STREAMS} requests at once (100 until its SETTINGS arrive, the
+ * smallest limit RFC 9113 recommends). A request gets a stream on the first connection with room,
+ * else on a new connection, up to the pool's connection limit. After a GOAWAY a connection takes
+ * no new streams; those in flight finish, and it closes once the last one has. A connection without
+ * streams for the pool idle timeout closes. Only its event loop touches it: no locks.
+ *
+ * <p>Releasing a stream closes it: a stream that has not ended is reset (RST_STREAM CANCEL), which
+ * is how a client's cancellation reaches the upstream.
+ */
+public final class MultiplexedPool implements ConnectionPool {
+    static final int STREAMS_BEFORE_SETTINGS = 100;
+    private static final AttributeKey<Connection> CONNECTION = AttributeKey.valueOf("tm.h2-connection");
+
+    private final UpstreamTarget target;
+    private final Bootstrap bootstrap;
+    private final int maxConnections;
+    private final long poolIdleNanos;
+    private final LongAdder openGauge;
+    private final CircuitBreaker breaker;
+    private final Counter rejections;
+    private final ChannelHandler streamInitializer;
+    private final List<Connection> connections = new ArrayList<>();
+    private long lastUsedNanos = System.nanoTime();
+
+    /** One HTTP/2 connection: its streams in use, and the exchanges waiting while it connects. */
+    private final class Connection {
+        final Channel channel;
+        final ArrayDeque<ResponseListener> waiting = new ArrayDeque<>();
+        final Deadline idle;
+        int streams; // open or opening
+        boolean connected;
+        boolean settingsSeen;
+        boolean goingAway;
+
+        Connection(Channel channel) {
+            this.channel = channel;
+            this.idle = new Deadline(channel.eventLoop());
+        }
+
+        boolean hasRoom() {
+            if (goingAway || !channel.isOpen() && connected) {
+                return false;
+            }
+            int limit = STREAMS_BEFORE_SETTINGS;
+            if (settingsSeen) {
+                Http2FrameCodec codec = channel.pipeline().get(Http2FrameCodec.class);
+                limit = codec == null ? 0 : codec.connection().local().maxActiveStreams();
+            }
+            return streams < limit;
+        }
+
+        void streamEnded() {
+            streams--;
+            if (streams == 0) {
+                if (goingAway) {
+                    channel.close();
+                } else {
+                    idle.arm(poolIdleNanos, () -> {
+                        if (streams == 0) {
+                            channel.close();
+                        }
+                    });
+                }
+            }
+        }
+    }
+
+    MultiplexedPool(UpstreamTarget target, Bootstrap bootstrap, int maxConnections, long poolIdleNanos,
+                    LongAdder openGauge, CircuitBreaker breaker, Counter rejections, ChannelHandler streamInitializer) {
+        this.target = target;
+        this.bootstrap = bootstrap;
+        this.maxConnections = maxConnections;
+        this.poolIdleNanos = poolIdleNanos;
+        this.openGauge = openGauge;
+        this.breaker = breaker;
+        this.rejections = rejections;
+        this.streamInitializer = streamInitializer;
+    }
+
+    @Override
+    public boolean admit() {
+        if (breaker.tryAcquire()) {
+            return true;
+        }
+        rejections.increment();
+        return false;
+    }
+
+    @Override
+    public CircuitBreaker breaker() {
+        return breaker;
+    }
+
+    @Override
+    public void acquire(ResponseListener exchange) {
+        lastUsedNanos = System.nanoTime();
+        for (Connection connection : connections) {
+            if (connection.hasRoom()) {
+                use(connection, exchange, true);
+                return;
+            }
+        }
+        connect(exchange);
+    }
+
+    @Override
+    public void connect(ResponseListener exchange) {
+        lastUsedNanos = System.nanoTime();
+        if (connections.size() >= maxConnections) {
+            exchange.upstreamConnectFailed(new UpstreamPool.Exhausted("connection limit reached: " + maxConnections
+                    + " HTTP/2 connections to " + target.poolKey() + " from this event loop, each with its maximum of "
+                    + "concurrent streams (TM_UPSTREAM_MAX_CONNECTIONS)"));
+            return;
+        }
+        openGauge.increment();
+        ChannelFuture connecting = bootstrap.connect(target.host(), target.port());
+        Connection connection = new Connection(connecting.channel());
+        connecting.channel().attr(CONNECTION).set(connection);
+        connections.add(connection);
+        connection.streams++;
+        connection.waiting.add(exchange);
+        connecting.channel().closeFuture().addListener(f -> {
+            connections.remove(connection);
+            connection.idle.close();
+            openGauge.decrement();
+        });
+        connecting.addListener(f -> {
+            connection.connected = true;
+            ResponseListener next;
+            while ((next = connection.waiting.poll()) != null) {
+                if (f.isSuccess()) {
+                    openStream(connection, next, false);
+                } else {
+                    connection.streams--;
+                    next.upstreamConnectFailed(f.cause());
+                }
+            }
+        });
+    }
+
+    private void use(Connection connection, ResponseListener exchange, boolean reused) {
+        connection.idle.disarm();
+        connection.streams++;
+        if (connection.connected) {
+            openStream(connection, exchange, reused);
+        } else {
+            connection.waiting.add(exchange);
+        }
+    }
+
+    private void openStream(Connection connection, ResponseListener exchange, boolean reused) {
+        new Http2StreamChannelBootstrap(connection.channel).option(ChannelOption.AUTO_READ, false)
+                .handler(streamInitializer).open().addListener((Future<Http2StreamChannel> f) -> {
+                    if (f.isSuccess()) {
+                        UpstreamHandler.attach(f.getNow(), exchange);
+                        exchange.upstreamConnected(f.getNow(), reused);
+                    } else {
+                        connection.streamEnded();
+                        exchange.upstreamConnectFailed(f.cause());
+                    }
+                });
+    }
+
+    /** A stream is never reused: closing it ends it, with RST_STREAM if it had not ended yet. */
+    @Override
+    public void release(Channel stream, boolean reusable) {
+        UpstreamHandler.detach(stream);
+        stream.close();
+    }
+
+    @Override
+    public void detach(Channel stream) {
+        release(stream, false); // HTTP/2 has no 101: nothing to hand over
+    }
+
+    @Override
+    public boolean idle() {
+        return connections.isEmpty();
+    }
+
+    @Override
+    public long lastUsedNanos() {
+        return lastUsedNanos;
+    }
+
+    /** A stream's {@link UpstreamHandler} saw it close. */
+    @Override
+    public void closed(Channel stream) {
+        Connection connection = stream.parent() == null ? null : stream.parent().attr(CONNECTION).get();
+        if (connection != null) {
+            connection.streamEnded();
+        }
+    }
+
+    /**
+     * The connection's last handler: learns the upstream's SETTINGS (its stream limit) and GOAWAY
+     * (no new streams here; the connection closes after its last stream), and closes on errors.
+     */
+    static final class ConnectionHandler extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            // Room in the connection's window for every stream's: one slow stream never stalls the others.
+            ctx.writeAndFlush(new DefaultHttp2WindowUpdateFrame(UpstreamProtocol.CONNECTION_WINDOW - UpstreamProtocol.STREAM_WINDOW));
+            ctx.fireChannelActive();
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            Connection connection = ctx.channel().attr(CONNECTION).get();
+            if (connection != null && msg instanceof Http2SettingsFrame) {
+                connection.settingsSeen = true;
+            } else if (connection != null && msg instanceof Http2GoAwayFrame) {
+                connection.goingAway = true;
+                if (connection.streams == 0) {
+                    ctx.close();
+                }
+            }
+            ReferenceCountUtil.release(msg);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
+        }
+    }
+}
