@@ -1,0 +1,87 @@
+package dev.trafficmanager.proxy;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * An upstream that speaks only HTTP/2 with prior knowledge (h2c), on Netty's codecs: it answers
+ * {@code h2 <method> <path> bytes=<request body length>}, with a trailer {@code x-body-bytes} when the
+ * path contains {@code trailers}. It keeps the requests' headers for tests to look at.
+ */
+final class H2Upstream implements AutoCloseable {
+    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    private final Channel server;
+    final List<String> requestHeads = new CopyOnWriteArrayList<>();
+    final List<Channel> connections = new CopyOnWriteArrayList<>();
+
+    H2Upstream() throws InterruptedException {
+        server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                .childHandler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        connections.add(ch);
+                        ch.pipeline().addLast(Http2FrameCodecBuilder.forServer().build(),
+                                new Http2MultiplexHandler(new ChannelInitializer<Channel>() {
+                                    @Override
+                                    protected void initChannel(Channel stream) {
+                                        stream.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(true),
+                                                new HttpObjectAggregator(16 << 20), new Answer());
+                                    }
+                                }));
+                    }
+                })
+                .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).sync().channel();
+    }
+
+    String url() {
+        return "http://127.0.0.1:" + ((InetSocketAddress) server.localAddress()).getPort() + "/";
+    }
+
+    private final class Answer extends SimpleChannelInboundHandler<FullHttpRequest> {
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+            requestHeads.add(request.method() + " " + request.uri() + "\n" + request.headers());
+            int bytes = request.content().readableBytes();
+            byte[] body = ("h2 " + request.method() + " " + request.uri() + " bytes=" + bytes)
+                    .getBytes(StandardCharsets.UTF_8);
+            FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                    Unpooled.wrappedBuffer(body));
+            response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+            if (request.uri().contains("trailers")) {
+                response.headers().remove(HttpHeaderNames.CONTENT_LENGTH);
+                response.trailingHeaders().setInt("x-body-bytes", bytes);
+            }
+            ctx.writeAndFlush(response);
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        server.close().sync();
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+    }
+}

@@ -1,0 +1,113 @@
+package dev.trafficmanager.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.trafficmanager.testing.LocalStack;
+import dev.trafficmanager.testing.TestUpstream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * HTTP/2 with prior knowledge on the proxy port, from Netty's HTTP/2 client and from curl, to an
+ * h2c upstream: streams multiplexed both ways, bodies, trailers as trailers, route headers and the
+ * same errors as HTTP/1.1; and HTTP/1.1 on the same port meanwhile.
+ */
+@ExtendWith(LocalStack.class)
+@Timeout(120)
+class Http2Test {
+    @TempDir
+    static Path dir;
+    private static SidecarHarness harness;
+    private static H2Upstream upstream;
+    private static TestUpstream http1;
+    private static Sidecar sidecar;
+    private static String service;
+
+    @BeforeAll
+    static void start() throws Exception {
+        harness = SidecarHarness.start();
+        upstream = new H2Upstream();
+        http1 = TestUpstream.start("plain");
+        Map<String, String> env = harness.sidecarEnv(dir.resolve("routes.l1"));
+        env.put("TM_PROXY_EVENT_LOOPS", "1");
+        sidecar = SidecarHarness.startReady(env);
+        service = harness.newRoute(sidecar, upstream.url());
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        sidecar.close();
+        upstream.close();
+        http1.close();
+        harness.close();
+    }
+
+    private static Map<String, String> route(String service) {
+        return Map.of("x-tm-service", service, "x-tm-version", "v1");
+    }
+
+    @Test
+    void streamsAreMultiplexedToAnH2cUpstreamOverOneConnection() throws Exception {
+        try (H2Client client = new H2Client(sidecar.port())) {
+            List<CompletableFuture<H2Client.Answer>> answers = new ArrayList<>();
+            for (int i = 0; i < 50; i++) {
+                answers.add(client.send("GET", "/item/" + i, route(service), null));
+            }
+            for (int i = 0; i < 50; i++) {
+                H2Client.Answer answer = answers.get(i).get(20, TimeUnit.SECONDS);
+                assertThat(answer.status()).isEqualTo("200");
+                assertThat(answer.body()).isEqualTo("h2 GET /item/" + i + " bytes=0");
+            }
+        }
+        assertThat(upstream.connections).hasSize(1); // one event loop: one pooled upstream connection
+        assertThat(upstream.requestHeads.get(0)).contains("x-forwarded-for: 127.0.0.1").contains("via: 1.1 tm-")
+                .contains("x-forwarded-host: h2.test");
+    }
+
+    @Test
+    void bodiesAndTrailersPassAsTheyAre() throws Exception {
+        byte[] body = new byte[1 << 20];
+        try (H2Client client = new H2Client(sidecar.port())) {
+            H2Client.Answer answer = client.send("POST", "/upload?trailers", route(service), body).get(20, TimeUnit.SECONDS);
+            assertThat(answer.body()).isEqualTo("h2 POST /upload?trailers bytes=" + body.length);
+            assertThat(answer.trailers()).as("trailers arrive as a trailers frame").isNotNull();
+            assertThat(answer.trailers().get("x-body-bytes").toString()).isEqualTo(String.valueOf(body.length));
+        }
+    }
+
+    @Test
+    void theSidecarsErrorsAreTheSameOverHttp2() throws Exception {
+        try (H2Client client = new H2Client(sidecar.port())) {
+            H2Client.Answer invalid = client.get("/", route("Not_A_Name!"));
+            assertThat(invalid.status()).isEqualTo("400");
+            assertThat(invalid.body()).contains("invalid_route_header");
+            H2Client.Answer unknown = client.get("/", route("nosuch-service"));
+            assertThat(unknown.status()).isEqualTo("404");
+            assertThat(unknown.body()).contains("route_not_found");
+            H2Client.Answer connect = client.send("CONNECT", null, Map.of(), null).get(20, TimeUnit.SECONDS);
+            assertThat(connect.status()).isEqualTo("501");
+            assertThat(connect.body()).contains("connect_unsupported");
+        }
+    }
+
+    @Test
+    void curlWithPriorKnowledgeAndHttp11ShareThePort() {
+        String out = ExternalClients.curl(Map.of(), "--http2-prior-knowledge", "-H", "x-tm-service: " + service,
+                "-H", "x-tm-version: v1", "-w", " %{http_version}", "http://127.0.0.1:" + sidecar.port() + "/curl");
+        assertThat(out).isEqualTo("h2 GET /curl bytes=0 2");
+        String plain = harness.newRoute(sidecar, http1.url("/"));
+        String http11 = ExternalClients.curl(Map.of(), "--http1.1", "-H", "x-tm-service: " + plain, "-H", "x-tm-version: v1",
+                "http://127.0.0.1:" + sidecar.port() + "/hello");
+        assertThat(http11).endsWith("200");
+    }
+}
