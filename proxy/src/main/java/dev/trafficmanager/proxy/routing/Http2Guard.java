@@ -7,6 +7,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
 import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2PingFrame;
 import io.netty.handler.codec.http2.Http2SettingsFrame;
@@ -76,9 +77,12 @@ final class Http2Guard extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** A protocol error is the codec's to answer (GOAWAY, then it closes); anything else closes at once. */
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         log.debug("client {}: HTTP/2 connection failed: {}", ctx.channel().remoteAddress(), cause.toString());
-        ctx.close();
+        if (!(cause instanceof Http2Exception)) {
+            ctx.close();
+        }
     }
 }

@@ -11,6 +11,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
+import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2SettingsFrame;
@@ -246,9 +247,12 @@ public final class MultiplexedPool implements ConnectionPool {
             ReferenceCountUtil.release(msg);
         }
 
+        /** A protocol error is the codec's to end (GOAWAY, then close); anything else closes at once. */
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            ctx.close();
+            if (!(cause instanceof Http2Exception)) {
+                ctx.close();
+            }
         }
     }
 }
