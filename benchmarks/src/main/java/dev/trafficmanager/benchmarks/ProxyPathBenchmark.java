@@ -126,7 +126,7 @@ public class ProxyPathBenchmark extends BenchmarkBase {
                 }
             }, config.lookup(), metrics, System::currentTimeMillis);
             ProxyServices services = new ProxyServices(resolver, new RequestRouter(config.headers(), config.defaults(), config.tenants(), config.outbound()),
-                    new UpstreamPools(config.upstream(), transport.socketChannel(), null, DefaultAddressResolverGroup.INSTANCE, metrics),
+                    new UpstreamPools(config.upstream(), transport.socketChannel(), null, null, DefaultAddressResolverGroup.INSTANCE, metrics),
                     metrics, new Drain(), config.upstream(), config.clientLimits(), TenantBulkhead.OFF);
             proxyLoop = transport.group(1, "proxy");
             proxyServer = Sidecar.bindProxy(transport, proxyLoop, services, config);

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.trafficmanager.controlapi.ApiClient.Response;
 import dev.trafficmanager.route.RouteEventType;
+import dev.trafficmanager.route.RouteProtocol;
 import dev.trafficmanager.testing.LocalStack;
 import dev.trafficmanager.testing.Poll;
 import java.time.Duration;
@@ -92,6 +93,38 @@ class RouteLifecycleTest {
         Poll.until(Duration.ofSeconds(10), "the history to show every event published", () ->
                 java.util.stream.StreamSupport.stream(client.get(route + "/history", tokenA).body().get("items")
                         .spliterator(), false).allMatch(item -> item.get("published").asBoolean()));
+    }
+
+    @Test
+    void aRouteMayPinItsUpstreamProtocolWhichTravelsInItsEvents() {
+        String tenant = TestControlApi.unique("proto");
+        String token = client.createTenant(ADMIN_TOKEN, tenant);
+        String route = "/v1/routes/" + tenant + "/grpc-svc/prod/v1";
+        Response created = client.put(route, token, urlBody("http://grpc-svc:9090"));
+        assertThat(created.body().get("protocol").asText()).isEqualTo("auto");
+        Response pinned = client.put(route, token, "{\"url\":\"http://grpc-svc:9090\",\"protocol\":\"h2\"}");
+        assertThat(pinned.status()).isEqualTo(200);
+        assertThat(pinned.body().get("protocol").asText()).isEqualTo("h2");
+        assertThat(pinned.body().get("revision").asLong()).isEqualTo(2);
+        Response same = client.put(route, token, "{\"url\":\"http://grpc-svc:9090\",\"protocol\":\"H2\"}");
+        assertThat(same.body().get("revision").asLong()).as("unchanged: nothing bumped").isEqualTo(2);
+        assertThat(client.get(route, token).body().get("protocol").asText()).isEqualTo("h2");
+        assertThat(client.get(route + "/history", token).body().get("items").get(1).get("protocol").asText()).isEqualTo("h2");
+
+        Response bad = client.put(route, token, "{\"url\":\"http://grpc-svc:9090\",\"protocol\":\"http2\"}");
+        assertThat(bad.status()).isEqualTo(400);
+        assertThat(bad.body().get("error").asText()).isEqualTo("invalid_protocol");
+        assertThat(bad.body().get("message").asText()).isEqualTo("protocol: \"http2\" (expected: auto, http1 or h2)");
+        Response notText = client.put(route, token, "{\"url\":\"http://grpc-svc:9090\",\"protocol\":2}");
+        assertThat(notText.status()).isEqualTo(400);
+        assertThat(notText.body().get("error").asText()).isEqualTo("invalid_json");
+        assertThat(client.get(route, token).body().get("revision").asLong()).as("nothing half-written").isEqualTo(2);
+
+        String key = tenant + "/grpc-svc/prod/v1";
+        List<TopicReader.Message> events = TopicReader.readUntil(server.topic, Duration.ofSeconds(30),
+                read -> read.stream().filter(m -> m.key().equals(key)).count() >= 2);
+        assertThat(events.stream().filter(m -> m.key().equals(key)).map(m -> m.event().protocol()))
+                .containsExactly(RouteProtocol.AUTO, RouteProtocol.H2);
     }
 
     @Test

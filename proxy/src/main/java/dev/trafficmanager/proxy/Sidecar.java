@@ -20,6 +20,8 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.resolver.dns.DnsAddressResolverGroup;
@@ -80,7 +82,10 @@ public final class Sidecar implements AutoCloseable {
             tls.trustManager(new java.io.File(config.upstream().caFile()));
         }
         SslContext ssl = tls.build();
-        UpstreamPools pools = new UpstreamPools(config.upstream(), transport.socketChannel(), ssl, dns, metrics);
+        SslContext sslH2 = tls.applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                ApplicationProtocolConfig.SelectedListenerFailureBehavior.FATAL_ALERT, ApplicationProtocolNames.HTTP_2)).build();
+        UpstreamPools pools = new UpstreamPools(config.upstream(), transport.socketChannel(), ssl, sslH2, dns, metrics);
         RequestRouter router = new RequestRouter(config.headers(), config.defaults(), config.tenants(), config.outbound());
         ProxyServices services = new ProxyServices(resolver, router, pools, metrics, drain, config.upstream(),
                 config.clientLimits(),

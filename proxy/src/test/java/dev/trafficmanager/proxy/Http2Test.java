@@ -101,6 +101,26 @@ class Http2Test {
     }
 
     @Test
+    void aRouteThatPinsItsProtocolIsTranslatedEitherWay() throws Exception {
+        // An HTTP/2 client to an HTTP/1.1-only upstream: by default the upstream would hear h2c and fail.
+        String auto = harness.newRoute(sidecar, http1.url("/"));
+        String pinnedHttp1 = harness.newPinnedRoute(sidecar, http1.url("/"), "http1");
+        try (H2Client client = new H2Client(sidecar.port())) {
+            H2Client.Answer failed = client.get("/hello", route(auto));
+            assertThat(failed.status()).isEqualTo("502");
+            assertThat(failed.body()).contains("upstream_unreachable");
+            H2Client.Answer translated = client.get("/hello", route(pinnedHttp1));
+            assertThat(translated.status()).isEqualTo("200");
+            assertThat(translated.body()).contains("plain");
+        }
+        // An HTTP/1.1 client to an h2c-only upstream that the route pins to h2.
+        String pinnedH2 = harness.newPinnedRoute(sidecar, upstream.url(), "h2");
+        String viaHttp11 = ExternalClients.curl(Map.of(), "--http1.1", "-H", "x-tm-service: " + pinnedH2, "-H", "x-tm-version: v1",
+                "http://127.0.0.1:" + sidecar.port() + "/from-http11?trailers", "--data-binary", "12345");
+        assertThat(viaHttp11).isEqualTo("h2 POST /from-http11?trailers bytes=5200");
+    }
+
+    @Test
     void curlWithPriorKnowledgeAndHttp11ShareThePort() {
         String out = ExternalClients.curl(Map.of(), "--http2-prior-knowledge", "-H", "x-tm-service: " + service,
                 "-H", "x-tm-version: v1", "-w", " %{http_version}", "http://127.0.0.1:" + sidecar.port() + "/curl");

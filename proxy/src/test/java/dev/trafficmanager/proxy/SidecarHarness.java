@@ -111,6 +111,19 @@ final class SidecarHarness implements AutoCloseable {
         return newRoute(sidecar, "svc-" + UUID.randomUUID().toString().substring(0, 8), url);
     }
 
+    /** The same with the route pinning its upstream's {@code protocol} ({@code http1}, {@code h2}). */
+    String newPinnedRoute(Sidecar sidecar, String url, String protocol) {
+        String service = "svc-" + UUID.randomUUID().toString().substring(0, 8);
+        ApiClient.Response response = api.client.put(path(service, "v1"), token,
+                "{\"url\":\"" + url + "\",\"protocol\":\"" + protocol + "\"}");
+        if (response.status() != 201) {
+            throw new AssertionError("PUT " + service + ": " + response.status() + " " + response.body());
+        }
+        Poll.until(Duration.ofSeconds(5), "route " + service + " known to the sidecar",
+                () -> sidecar.resolver().entry(key(service)) != null);
+        return service;
+    }
+
     /** The same for a service named {@code service}. */
     String newRoute(Sidecar sidecar, String service, String url) {
         put(service, "v1", url);

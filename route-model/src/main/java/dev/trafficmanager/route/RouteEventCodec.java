@@ -16,7 +16,9 @@ import java.nio.charset.StandardCharsets;
  * and the event type are one byte. A typical event is about 80 bytes.
  */
 public final class RouteEventCodec {
-    public static final int FORMAT_VERSION = 1;
+    /** 2 added the protocol (tag 10); a reader of version 1 skips it and routes as before. */
+    public static final int FORMAT_VERSION = 2;
+    static final int OLDEST_FORMAT = 1;
 
     static final int TAG_TYPE = 1;
     static final int TAG_TENANT = 2;
@@ -27,6 +29,7 @@ public final class RouteEventCodec {
     static final int TAG_ACTIVE = 7;
     static final int TAG_REVISION = 8;
     static final int TAG_OCCURRED_AT = 9;
+    static final int TAG_PROTOCOL = 10;
 
     private RouteEventCodec() {
     }
@@ -38,7 +41,7 @@ public final class RouteEventCodec {
         byte[] version = utf8(event.key().version());
         byte[] url = utf8(event.url());
         int size = 1 + field(1) + field(tenant.length) + field(service.length) + field(env.length)
-                + field(version.length) + field(url.length) + field(1) + field(8) + field(8);
+                + field(version.length) + field(url.length) + field(1) + field(8) + field(8) + field(1);
         ByteBuffer out = ByteBuffer.allocate(size);
         out.put((byte) FORMAT_VERSION);
         putTag(out, TAG_TYPE, 1).put((byte) event.type().code());
@@ -50,6 +53,7 @@ public final class RouteEventCodec {
         putTag(out, TAG_ACTIVE, 1).put((byte) (event.active() ? 1 : 0));
         putTag(out, TAG_REVISION, 8).putLong(event.revision());
         putTag(out, TAG_OCCURRED_AT, 8).putLong(event.occurredAtMillis());
+        putTag(out, TAG_PROTOCOL, 1).put((byte) event.protocol().code());
         return out.array();
     }
 
@@ -65,8 +69,8 @@ public final class RouteEventCodec {
         }
         ByteBuffer in = ByteBuffer.wrap(bytes);
         int format = in.get() & 0xff;
-        if (format < FORMAT_VERSION) {
-            throw invalid("format version " + format + " (expected: >= " + FORMAT_VERSION + ")");
+        if (format < OLDEST_FORMAT) {
+            throw invalid("format version " + format + " (expected: >= " + OLDEST_FORMAT + ")");
         }
         int typeCode = -1;
         String tenant = null;
@@ -77,6 +81,7 @@ public final class RouteEventCodec {
         int active = -1;
         Long revision = null;
         Long occurredAt = null;
+        int protocol = -1; // required from format 2 on; a version 1 event has the default
         while (in.hasRemaining()) {
             int tag = in.get() & 0xff;
             int length = readVarint(in);
@@ -94,9 +99,13 @@ public final class RouteEventCodec {
                 case TAG_ACTIVE -> active = fixedByte(in, tag, length);
                 case TAG_REVISION -> revision = fixedLong(in, tag, length);
                 case TAG_OCCURRED_AT -> occurredAt = fixedLong(in, tag, length);
+                case TAG_PROTOCOL -> protocol = fixedByte(in, tag, length);
                 default -> { } // a field from a later version: skipped below
             }
             in.position(start + length);
+        }
+        if (protocol < 0 && format >= 2) {
+            throw invalid("a required field is missing: the protocol (format " + format + ")");
         }
         if (typeCode < 0 || tenant == null || service == null || env == null || version == null
                 || url == null || active < 0 || revision == null || occurredAt == null) {
@@ -111,7 +120,7 @@ public final class RouteEventCodec {
         }
         try {
             return new RouteEvent(type, new RouteKey(tenant, service, env, version), url, active == 1,
-                    revision, occurredAt);
+                    revision, occurredAt, protocol < 0 ? RouteProtocol.AUTO : RouteProtocol.fromCode(protocol));
         } catch (IllegalArgumentException e) {
             throw invalid(e.getMessage());
         }

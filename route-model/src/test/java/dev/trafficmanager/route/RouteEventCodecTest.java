@@ -22,6 +22,36 @@ class RouteEventCodecTest {
     }
 
     @Test
+    void carriesTheProtocolSinceVersion2() {
+        for (RouteProtocol protocol : RouteProtocol.values()) {
+            RouteEvent event = new RouteEvent(EVENT.type(), EVENT.key(), EVENT.url(), true, 7, 8, protocol);
+            assertThat(RouteEventCodec.decode(RouteEventCodec.encode(event)).protocol()).isEqualTo(protocol);
+        }
+    }
+
+    @Test
+    void aVersion1EventHasTheDefaultProtocol() {
+        RouteEvent h2 = new RouteEvent(EVENT.type(), EVENT.key(), EVENT.url(), true, 7, 8, RouteProtocol.H2);
+        byte[] current = RouteEventCodec.encode(h2);
+        byte[] version1 = Arrays.copyOf(current, current.length - 3); // without the protocol: tag, length, code
+        version1[0] = 1;
+        assertThat(RouteEventCodec.decode(version1)).isEqualTo(new RouteEvent(EVENT.type(), EVENT.key(), EVENT.url(),
+                true, 7, 8, RouteProtocol.AUTO));
+        byte[] unknownCode = current.clone();
+        unknownCode[current.length - 1] = 9; // a protocol of a later release: routed by default
+        assertThat(RouteEventCodec.decode(unknownCode).protocol()).isEqualTo(RouteProtocol.AUTO);
+    }
+
+    @Test
+    void protocolNamesAreValidated() {
+        assertThat(RouteProtocol.parse(null)).isEqualTo(RouteProtocol.AUTO);
+        assertThat(RouteProtocol.parse("H2")).isEqualTo(RouteProtocol.H2);
+        assertThatThrownBy(() -> RouteProtocol.parse("http2"))
+                .isInstanceOfSatisfying(InvalidRouteException.class, e -> assertThat(e.code()).isEqualTo("invalid_protocol"))
+                .hasMessage("protocol: \"http2\" (expected: auto, http1 or h2)");
+    }
+
+    @Test
     void isCompact() {
         assertThat(RouteEventCodec.encode(EVENT).length).isLessThan(100);
     }
@@ -30,7 +60,7 @@ class RouteEventCodecTest {
     void skipsFieldsAddedByALaterVersion() {
         byte[] current = RouteEventCodec.encode(EVENT);
         ByteArrayOutputStream later = new ByteArrayOutputStream();
-        later.write(2); // a later format version
+        later.write(RouteEventCodec.FORMAT_VERSION + 1); // a later format version
         later.write(current, 1, current.length - 1);
         later.write(200); // unknown tag
         later.write(3);

@@ -28,6 +28,11 @@ public final class Json {
      * nothing else, and returns it. Anything else is a 400 {@code invalid_json} saying what is wrong.
      */
     public ObjectNode readObject(String body, Set<String> required) {
+        return readObject(body, required, Set.of());
+    }
+
+    /** The same with {@code optional} string fields allowed too. */
+    public ObjectNode readObject(String body, Set<String> required, Set<String> optional) {
         JsonNode node;
         try {
             node = body == null || body.isBlank() ? null : mapper.readTree(body);
@@ -40,9 +45,10 @@ public final class Json {
         }
         for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
             String name = names.next();
-            if (!required.contains(name)) {
+            if (!required.contains(name) && !optional.contains(name)) {
                 throw ApiException.badRequest("invalid_json", "body: unknown field \"" + name
-                        + "\" (expected only: " + String.join(", ", required) + ")");
+                        + "\" (expected only: " + String.join(", ", required)
+                        + (optional.isEmpty() ? "" : ", and optionally " + String.join(", ", optional)) + ")");
             }
         }
         for (String name : required) {
@@ -51,6 +57,13 @@ public final class Json {
                 throw ApiException.badRequest("invalid_json", "body: field \"" + name + "\" "
                         + (value == null ? "is missing" : "is " + value.getNodeType().name().toLowerCase(java.util.Locale.ROOT))
                         + " (expected: a string)");
+            }
+        }
+        for (String name : optional) {
+            JsonNode value = node.get(name);
+            if (value != null && !value.isTextual()) {
+                throw ApiException.badRequest("invalid_json", "body: field \"" + name + "\" is "
+                        + value.getNodeType().name().toLowerCase(java.util.Locale.ROOT) + " (expected: a string)");
             }
         }
         return (ObjectNode) node;

@@ -4,6 +4,7 @@ import dev.trafficmanager.route.RouteEvent;
 import dev.trafficmanager.route.RouteEventCodec;
 import dev.trafficmanager.route.RouteEventType;
 import dev.trafficmanager.route.RouteKey;
+import dev.trafficmanager.route.RouteProtocol;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -216,7 +217,7 @@ public final class OutboxRelay implements AutoCloseable {
     private List<Pending> unpublished(Connection c) throws SQLException {
         try (PreparedStatement statement = c.prepareStatement(
                 "SELECT ev.id, ev.event_type, t.name, s.name, e.name, p.version, ev.url, ev.is_active, ev.revision,"
-                        + " ev.occurred_at"
+                        + " ev.occurred_at, ev.protocol"
                         + " FROM route_events ev"
                         + " JOIN endpoints p ON p.id = ev.endpoint_id"
                         + " JOIN environments e ON e.id = p.environment_id"
@@ -235,7 +236,8 @@ public final class OutboxRelay implements AutoCloseable {
                         RouteKey routeKey = new RouteKey(rows.getString(3), rows.getString(4), rows.getString(5),
                                 rows.getString(6));
                         batch.add(new Pending(id, key, new RouteEvent(type, routeKey, rows.getString(7),
-                                rows.getBoolean(8), rows.getLong(9), rows.getTimestamp(10).getTime()), null));
+                                rows.getBoolean(8), rows.getLong(9), rows.getTimestamp(10).getTime(),
+                                RouteProtocol.parse(rows.getString(11))), null));
                     } catch (IllegalArgumentException e) { // InvalidRouteException included
                         batch.add(new Pending(id, key, null, e.getMessage()));
                     }

@@ -7,5 +7,5 @@ package dev.trafficmanager.controlapi.routes;
  * @param publishError why the relay could not publish it, or null (only a manual write makes one)
  */
 public record HistoryEntry(String type, String url, boolean active, long revision, String at, boolean published,
-                           String publishError) {
+                           String publishError, String protocol) {
 }

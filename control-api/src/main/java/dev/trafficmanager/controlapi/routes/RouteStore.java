@@ -5,6 +5,7 @@ import dev.trafficmanager.controlapi.http.ApiException;
 import dev.trafficmanager.route.Route;
 import dev.trafficmanager.route.RouteEventType;
 import dev.trafficmanager.route.RouteKey;
+import dev.trafficmanager.route.RouteProtocol;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -22,7 +23,7 @@ import java.util.List;
  */
 public final class RouteStore {
     private static final String ROUTE_COLUMNS =
-            "p.id, t.name, s.name, e.name, p.version, p.url, p.is_active, p.revision, p.created_at, p.updated_at";
+            "p.id, t.name, s.name, e.name, p.version, p.url, p.is_active, p.revision, p.created_at, p.updated_at, p.protocol";
     private static final String ROUTE_JOINS = " FROM endpoints p"
             + " JOIN environments e ON e.id = p.environment_id"
             + " JOIN services s ON s.id = e.service_id"
@@ -37,12 +38,12 @@ public final class RouteStore {
     }
 
     /**
-     * Creates the route or sets its URL. The same URL again changes nothing and emits nothing.
+     * Creates the route or sets its URL and protocol. The same again changes nothing and emits nothing.
      * The active flag is left as it is: a deactivated route stays deactivated until activated.
      *
      * @param expectedRevision the {@code If-Match} revision, or null
      */
-    public RouteChange upsert(RouteKey key, String url, Long expectedRevision) {
+    public RouteChange upsert(RouteKey key, String url, RouteProtocol protocol, Long expectedRevision) {
         return database.inTransaction(c -> {
             long tenantId = tenantId(c, key.tenant());
             long serviceId = ensureChild(c, "services", "tenant_id", tenantId, key.service());
@@ -50,7 +51,7 @@ public final class RouteStore {
             StoredRoute current = lockRoute(c, key);
             if (current == null) {
                 requireRevision(null, expectedRevision, key);
-                StoredRoute created = insertEndpoint(c, environmentId, key, url);
+                StoredRoute created = insertEndpoint(c, environmentId, key, url, protocol);
                 if (created != null) {
                     insertEvent(c, created, RouteEventType.CREATED);
                     return new RouteChange(created.route(), true, true);
@@ -58,10 +59,10 @@ public final class RouteStore {
                 current = lockRoute(c, key); // another transaction created it first and has committed
             }
             requireRevision(current, expectedRevision, key);
-            if (current.route().url().equals(url)) {
+            if (current.route().url().equals(url) && current.route().protocol() == protocol) {
                 return new RouteChange(current.route(), false, false);
             }
-            StoredRoute updated = update(c, current, "url = ?", url);
+            StoredRoute updated = update(c, current, "url = ?, protocol = ?", url, protocol.wireName());
             insertEvent(c, updated, RouteEventType.UPDATED);
             return new RouteChange(updated.route(), false, true);
         });
@@ -136,7 +137,7 @@ public final class RouteStore {
                 throw routeNotFound(key);
             }
             try (PreparedStatement statement = c.prepareStatement(
-                    "SELECT event_type, url, is_active, revision, occurred_at, published_at IS NOT NULL, publish_error"
+                    "SELECT event_type, url, is_active, revision, occurred_at, published_at IS NOT NULL, publish_error, protocol"
                             + " FROM route_events WHERE endpoint_id = ? ORDER BY revision")) {
                 statement.setLong(1, route.id());
                 List<HistoryEntry> entries = new ArrayList<>();
@@ -144,7 +145,7 @@ public final class RouteStore {
                     while (rows.next()) {
                         entries.add(new HistoryEntry(rows.getString(1), rows.getString(2), rows.getBoolean(3),
                                 rows.getLong(4), rows.getTimestamp(5).toInstant().toString(), rows.getBoolean(6),
-                                rows.getString(7)));
+                                rows.getString(7), rows.getString(8)));
                     }
                 }
                 return entries;
@@ -205,52 +206,57 @@ public final class RouteStore {
         }
     }
 
-    private static StoredRoute insertEndpoint(Connection c, long environmentId, RouteKey key, String url)
-            throws SQLException {
+    private static StoredRoute insertEndpoint(Connection c, long environmentId, RouteKey key, String url,
+                                              RouteProtocol protocol) throws SQLException {
         try (PreparedStatement statement = c.prepareStatement(
-                "INSERT INTO endpoints (environment_id, version, url) VALUES (?, ?, ?)"
+                "INSERT INTO endpoints (environment_id, version, url, protocol) VALUES (?, ?, ?, ?)"
                         + " ON CONFLICT ON CONSTRAINT endpoints_route_key DO NOTHING"
                         + " RETURNING id, is_active, revision, created_at, updated_at")) {
             statement.setLong(1, environmentId);
             statement.setString(2, key.version());
             statement.setString(3, url);
+            statement.setString(4, protocol.wireName());
             try (ResultSet rows = statement.executeQuery()) {
                 if (!rows.next()) {
                     return null;
                 }
                 return new StoredRoute(rows.getLong(1), new Route(key, url, rows.getBoolean(2), rows.getLong(3),
-                        rows.getTimestamp(4).toInstant(), rows.getTimestamp(5).toInstant()));
+                        rows.getTimestamp(4).toInstant(), rows.getTimestamp(5).toInstant(), protocol));
             }
         }
     }
 
-    /** Sets one column, bumps the revision and returns the new state. */
-    private static StoredRoute update(Connection c, StoredRoute current, String assignment, Object value)
+    /** Sets columns ({@code assignment}, one {@code ?} per value), bumps the revision and returns the new state. */
+    private static StoredRoute update(Connection c, StoredRoute current, String assignment, Object... values)
             throws SQLException {
         try (PreparedStatement statement = c.prepareStatement("UPDATE endpoints SET " + assignment
                 + ", revision = revision + 1, updated_at = now() WHERE id = ?"
-                + " RETURNING url, is_active, revision, updated_at")) {
-            statement.setObject(1, value);
-            statement.setLong(2, current.id());
+                + " RETURNING url, is_active, revision, updated_at, protocol")) {
+            for (int i = 0; i < values.length; i++) {
+                statement.setObject(i + 1, values[i]);
+            }
+            statement.setLong(values.length + 1, current.id());
             try (ResultSet rows = statement.executeQuery()) {
                 rows.next();
                 Route before = current.route();
                 return new StoredRoute(current.id(), new Route(before.key(), rows.getString(1), rows.getBoolean(2),
-                        rows.getLong(3), before.createdAt(), rows.getTimestamp(4).toInstant()));
+                        rows.getLong(3), before.createdAt(), rows.getTimestamp(4).toInstant(),
+                        RouteProtocol.parse(rows.getString(5))));
             }
         }
     }
 
     private static void insertEvent(Connection c, StoredRoute route, RouteEventType type) throws SQLException {
         try (PreparedStatement statement = c.prepareStatement(
-                "INSERT INTO route_events (endpoint_id, event_type, url, is_active, revision, occurred_at)"
-                        + " VALUES (?, ?, ?, ?, ?, ?)")) {
+                "INSERT INTO route_events (endpoint_id, event_type, url, is_active, revision, occurred_at, protocol)"
+                        + " VALUES (?, ?, ?, ?, ?, ?, ?)")) {
             statement.setLong(1, route.id());
             statement.setString(2, type.wireName());
             statement.setString(3, route.route().url());
             statement.setBoolean(4, route.route().active());
             statement.setLong(5, route.route().revision());
             statement.setTimestamp(6, java.sql.Timestamp.from(route.route().updatedAt()));
+            statement.setString(7, route.route().protocol().wireName());
             statement.executeUpdate();
         }
     }
@@ -279,7 +285,7 @@ public final class RouteStore {
     private static StoredRoute readRoute(ResultSet rows) throws SQLException {
         RouteKey key = new RouteKey(rows.getString(2), rows.getString(3), rows.getString(4), rows.getString(5));
         return new StoredRoute(rows.getLong(1), new Route(key, rows.getString(6), rows.getBoolean(7), rows.getLong(8),
-                rows.getTimestamp(9).toInstant(), rows.getTimestamp(10).toInstant()));
+                rows.getTimestamp(9).toInstant(), rows.getTimestamp(10).toInstant(), RouteProtocol.parse(rows.getString(11))));
     }
 
     static ApiException routeNotFound(RouteKey key) {

@@ -10,7 +10,9 @@ import dev.trafficmanager.controlapi.http.Router;
 import dev.trafficmanager.route.Names;
 import dev.trafficmanager.route.Route;
 import dev.trafficmanager.route.RouteKey;
+import dev.trafficmanager.route.RouteProtocol;
 import dev.trafficmanager.route.UpstreamUrl;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.nio.charset.StandardCharsets;
@@ -55,10 +57,12 @@ public final class RoutesApi {
 
     private ApiResponse upsert(ApiRequest request) {
         RouteKey key = authorizedKey(request);
-        String url = json.readObject(request.body(), Set.of("url")).get("url").asText();
-        String valid = validUrl(url);
+        ObjectNode body = json.readObject(request.body(), Set.of("url"), Set.of("protocol"));
+        String valid = validUrl(body.get("url").asText());
+        RouteProtocol protocol = ApiException.validInput(() -> RouteProtocol.parse(
+                body.hasNonNull("protocol") ? body.get("protocol").asText() : null));
         guard.check(valid);
-        RouteChange change = store.upsert(key, valid, ifMatch(request));
+        RouteChange change = store.upsert(key, valid, protocol, ifMatch(request));
         return written(change, change.created() ? HttpResponseStatus.CREATED : HttpResponseStatus.OK);
     }
 
@@ -190,11 +194,13 @@ public final class RoutesApi {
 
     static RouteView view(Route route) {
         return new RouteView(route.key().tenant(), route.key().service(), route.key().env(), route.key().version(),
-                route.url(), route.active(), route.revision(), route.createdAt().toString(), route.updatedAt().toString());
+                route.url(), route.protocol().wireName(), route.active(), route.revision(), route.createdAt().toString(),
+                route.updatedAt().toString());
     }
 
     /** The JSON shape of a route. */
-    public record RouteView(String tenant, String service, String env, String version, String url, boolean active,
+    public record RouteView(String tenant, String service, String env, String version, String url, String protocol,
+                            boolean active,
                             long revision, String createdAt, String updatedAt) {
     }
 }

@@ -1,16 +1,20 @@
 package dev.trafficmanager.proxy.lookup;
 
+import dev.trafficmanager.route.RouteProtocol;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
  * The bytes of a {@link RouteEntry} in L1 (Chronicle Map) and L2 (Redis): a format byte, flags,
- * revision, fetch time, then the URL in ASCII. The key is not stored: both tiers key by it.
+ * revision, fetch time, then the URL in ASCII. The key is not stored: both tiers key by it. The
+ * route's protocol is in flag bits 2-3 (0 auto, 1 http1, 2 h2): a reader that predates it ignores
+ * them, so the layout and its format byte stay as they were.
  */
 final class EntryCodec {
     private static final byte FORMAT = 1;
     private static final int FLAG_ACTIVE = 1;
     private static final int FLAG_EXISTS = 2;
+    private static final int PROTOCOL_SHIFT = 2;
     private static final int HEADER = 1 + 1 + 8 + 8;
 
     private EntryCodec() {
@@ -20,7 +24,8 @@ final class EntryCodec {
         byte[] url = entry.exists() ? entry.url().getBytes(StandardCharsets.US_ASCII) : new byte[0];
         ByteBuffer out = ByteBuffer.allocate(HEADER + url.length);
         out.put(FORMAT)
-                .put((byte) ((entry.active() ? FLAG_ACTIVE : 0) | (entry.exists() ? FLAG_EXISTS : 0)))
+                .put((byte) ((entry.active() ? FLAG_ACTIVE : 0) | (entry.exists() ? FLAG_EXISTS : 0)
+                        | entry.protocol().code() << PROTOCOL_SHIFT))
                 .putLong(entry.revision())
                 .putLong(entry.fetchedAtMillis())
                 .put(url);
@@ -69,7 +74,8 @@ final class EntryCodec {
         }
         String url = new String(bytes, HEADER, length - HEADER, StandardCharsets.US_ASCII);
         try {
-            return RouteEntry.found(key, url, (flags & FLAG_ACTIVE) != 0, revision, fetchedAt);
+            return RouteEntry.found(key, url, (flags & FLAG_ACTIVE) != 0, revision, fetchedAt,
+                    RouteProtocol.fromCode(flags >>> PROTOCOL_SHIFT & 3));
         } catch (IllegalArgumentException e) {
             return null;
         }

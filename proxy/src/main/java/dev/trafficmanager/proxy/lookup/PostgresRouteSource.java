@@ -3,6 +3,7 @@ package dev.trafficmanager.proxy.lookup;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.trafficmanager.route.RouteKey;
+import dev.trafficmanager.route.RouteProtocol;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -24,7 +25,7 @@ import java.util.function.LongSupplier;
  */
 public final class PostgresRouteSource implements RouteSource {
     private static final String QUERY = """
-            SELECT e.url, e.is_active, e.revision
+            SELECT e.url, e.is_active, e.revision, e.protocol
               FROM tenants t
               JOIN services s ON s.tenant_id = t.id
               JOIN environments n ON n.service_id = s.id
@@ -83,7 +84,8 @@ public final class PostgresRouteSource implements RouteSource {
             try (ResultSet row = statement.executeQuery()) {
                 long now = clock.getAsLong();
                 return row.next()
-                        ? RouteEntry.found(key, row.getString(1), row.getBoolean(2), row.getLong(3), now)
+                        ? RouteEntry.found(key, row.getString(1), row.getBoolean(2), row.getLong(3), now,
+                                RouteProtocol.parse(row.getString(4)))
                         : RouteEntry.absent(key, now);
             }
         } catch (SQLException e) {

@@ -185,7 +185,8 @@ public final class Resolver {
      */
     public long applyEvent(RouteEvent event, boolean live) throws InterruptedException {
         String key = event.key().toString();
-        return writer.event(RouteEntry.found(key, event.url(), event.active(), event.revision(), clock.getAsLong()), live);
+        return writer.event(RouteEntry.found(key, event.url(), event.active(), event.revision(), clock.getAsLong(),
+                event.protocol()), live);
     }
 
     /** How many applied events L1 holds; compare with {@link #applyEvent}'s sequence numbers. */

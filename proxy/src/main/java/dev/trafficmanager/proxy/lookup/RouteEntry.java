@@ -1,5 +1,6 @@
 package dev.trafficmanager.proxy.lookup;
 
+import dev.trafficmanager.route.RouteProtocol;
 import dev.trafficmanager.proxy.upstream.UpstreamTarget;
 
 /**
@@ -21,15 +22,17 @@ public final class RouteEntry {
     private final boolean active;
     private final long revision;
     private final long fetchedAtMillis;
+    private final RouteProtocol protocol;
     private final UpstreamTarget target;
 
-    private RouteEntry(String key, String url, boolean active, long revision, long fetchedAtMillis) {
+    private RouteEntry(String key, String url, boolean active, long revision, long fetchedAtMillis, RouteProtocol protocol) {
         this.key = key;
         this.url = url;
         this.active = active;
         this.revision = revision;
         this.fetchedAtMillis = fetchedAtMillis;
-        UpstreamTarget parsed = url == null ? null : UpstreamTarget.parse(url);
+        this.protocol = protocol;
+        UpstreamTarget parsed = url == null ? null : UpstreamTarget.parse(url, protocol);
         this.target = active ? parsed : null;
     }
 
@@ -37,16 +40,22 @@ public final class RouteEntry {
      * A route that exists, active or not. Throws {@link IllegalArgumentException} for a revision
      * below 1 or a URL that breaks the route model's rules, whichever tier the values came from.
      */
-    public static RouteEntry found(String key, String url, boolean active, long revision, long fetchedAtMillis) {
-        if (revision < 1 || url == null) {
+    public static RouteEntry found(String key, String url, boolean active, long revision, long fetchedAtMillis,
+                                   RouteProtocol protocol) {
+        if (revision < 1 || url == null || protocol == null) {
             throw new IllegalArgumentException("route " + key + ": revision " + revision + " (expected: >= 1 with a url)");
         }
-        return new RouteEntry(key, url, active, revision, fetchedAtMillis);
+        return new RouteEntry(key, url, active, revision, fetchedAtMillis, protocol);
+    }
+
+    /** The same with the default protocol. */
+    public static RouteEntry found(String key, String url, boolean active, long revision, long fetchedAtMillis) {
+        return found(key, url, active, revision, fetchedAtMillis, RouteProtocol.AUTO);
     }
 
     /** A route that no source knows: a negative entry. */
     public static RouteEntry absent(String key, long fetchedAtMillis) {
-        return new RouteEntry(key, null, false, 0, fetchedAtMillis);
+        return new RouteEntry(key, null, false, 0, fetchedAtMillis, RouteProtocol.AUTO);
     }
 
     /**
@@ -104,6 +113,11 @@ public final class RouteEntry {
         return fetchedAtMillis;
     }
 
+    /** The protocol the route pins for its upstream, or {@link RouteProtocol#AUTO}. */
+    public RouteProtocol protocol() {
+        return protocol;
+    }
+
     /** Where to forward; null unless the route is active. */
     public UpstreamTarget target() {
         return target;
@@ -111,6 +125,7 @@ public final class RouteEntry {
 
     @Override
     public String toString() {
-        return key + (exists() ? " -> " + url + (active ? "" : " (inactive)") + " rev " + revision : " (absent)");
+        return key + (exists() ? " -> " + url + (protocol == RouteProtocol.AUTO ? "" : " (" + protocol.wireName() + ")")
+                + (active ? "" : " (inactive)") + " rev " + revision : " (absent)");
     }
 }

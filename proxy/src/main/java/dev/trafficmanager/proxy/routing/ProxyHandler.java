@@ -243,9 +243,13 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** An {@code http} upstream hears HTTP/2 from an HTTP/2 client, HTTP/1.1 otherwise. */
+    /** What the route pins, else: an {@code http} upstream hears HTTP/2 from an HTTP/2 client, HTTP/1.1 otherwise. */
     UpstreamProtocol upstreamProtocol(UpstreamTarget target) {
-        return stream && !target.https() ? UpstreamProtocol.H2 : UpstreamProtocol.HTTP1;
+        return switch (target.protocol()) {
+            case HTTP1 -> UpstreamProtocol.HTTP1;
+            case H2 -> UpstreamProtocol.H2;
+            case AUTO -> stream && !target.https() ? UpstreamProtocol.H2 : UpstreamProtocol.HTTP1;
+        };
     }
 
     /** The upstream accepted the request's upgrade (its 101 went out): the connection becomes a tunnel. */

@@ -43,6 +43,7 @@ public final class UpstreamPools {
     private final ProxyConfig.Upstream settings;
     private final Class<? extends Channel> channelType;
     private final SslContext ssl;
+    private final SslContext sslH2;
     private final AddressResolverGroup<InetSocketAddress> resolver;
     // Updated by every request on every event loop: adders, not one contended cache line.
     private final LongAdder openConnections = new LongAdder();
@@ -51,11 +52,13 @@ public final class UpstreamPools {
     private final LongAdder poolCount = new LongAdder();
     private final FastThreadLocal<Map<String, ConnectionPool>> perLoop = new FastThreadLocal<>();
 
+    /** {@code sslH2}: for HTTP/2 to https upstreams, offering only {@code h2} by ALPN. */
     public UpstreamPools(ProxyConfig.Upstream settings, Class<? extends Channel> channelType, SslContext ssl,
-                         AddressResolverGroup<InetSocketAddress> resolver, ProxyMetrics metrics) {
+                         SslContext sslH2, AddressResolverGroup<InetSocketAddress> resolver, ProxyMetrics metrics) {
         this.settings = settings;
         this.channelType = channelType;
         this.ssl = ssl;
+        this.sslH2 = sslH2;
         this.resolver = resolver;
         this.breakers = metrics.breakers("upstream");
         metrics.gauge("tm_upstream_connections_open", "upstream connections open, in use or pooled", openConnections::sum);
@@ -145,7 +148,7 @@ public final class UpstreamPools {
             @Override
             protected void initChannel(Channel ch) {
                 PipelineLayout.UPSTREAM_HTTP2.assemble(ch.pipeline(),
-                        target.https() ? ssl.newHandler(ch.alloc(), target.host(), target.port()) : null,
+                        target.https() ? sslH2.newHandler(ch.alloc(), target.host(), target.port()) : null,
                         Http2FrameCodecBuilder.forClient().initialSettings(Http2Settings.defaultSettings()
                                 .pushEnabled(false).maxHeaderListSize(65536)
                                 .initialWindowSize(UpstreamProtocol.STREAM_WINDOW)).build(),

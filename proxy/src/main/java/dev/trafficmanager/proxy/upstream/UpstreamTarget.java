@@ -1,5 +1,6 @@
 package dev.trafficmanager.proxy.upstream;
 
+import dev.trafficmanager.route.RouteProtocol;
 import dev.trafficmanager.route.UpstreamUrl;
 import java.net.URI;
 import java.util.Locale;
@@ -16,8 +17,9 @@ public final class UpstreamTarget {
     private final String hostHeader;
     private final String poolKey;
     private final String h2PoolKey;
+    private final RouteProtocol protocol;
 
-    private UpstreamTarget(boolean https, String host, int port, String basePath, String hostHeader) {
+    private UpstreamTarget(boolean https, String host, int port, String basePath, String hostHeader, RouteProtocol protocol) {
         this.https = https;
         this.host = host;
         this.port = port;
@@ -25,6 +27,7 @@ public final class UpstreamTarget {
         this.hostHeader = hostHeader;
         this.poolKey = (https ? "https://" : "http://") + hostHeader;
         this.h2PoolKey = poolKey + " h2";
+        this.protocol = protocol;
     }
 
     /**
@@ -32,13 +35,18 @@ public final class UpstreamTarget {
      * from; throws {@link dev.trafficmanager.route.InvalidRouteException} when it breaks them.
      */
     public static UpstreamTarget parse(String url) {
+        return parse(url, RouteProtocol.AUTO);
+    }
+
+    /** The same for a route that pins its upstream's protocol ({@link RouteProtocol#AUTO}: it does not). */
+    public static UpstreamTarget parse(String url, RouteProtocol protocol) {
         URI uri = UpstreamUrl.parse(url);
         boolean https = uri.getScheme().toLowerCase(Locale.ROOT).equals("https");
         int defaultPort = https ? 443 : 80;
         int port = uri.getPort() < 0 ? defaultPort : uri.getPort();
         String path = uri.getRawPath() == null ? "" : uri.getRawPath();
         String base = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
-        return of(https, uri.getHost(), port, base);
+        return of(https, uri.getHost(), port, base, protocol);
     }
 
     /**
@@ -46,13 +54,13 @@ public final class UpstreamTarget {
      * base path. {@code host} is as in a URL (an IPv6 address in brackets).
      */
     public static UpstreamTarget outside(boolean https, String host, int port) {
-        return of(https, host, port, "");
+        return of(https, host, port, "", RouteProtocol.AUTO);
     }
 
-    private static UpstreamTarget of(boolean https, String host, int port, String basePath) {
+    private static UpstreamTarget of(boolean https, String host, int port, String basePath, RouteProtocol protocol) {
         String connectHost = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
         String hostHeader = port == (https ? 443 : 80) ? host : host + ':' + port;
-        return new UpstreamTarget(https, connectHost, port, basePath, hostHeader);
+        return new UpstreamTarget(https, connectHost, port, basePath, hostHeader, protocol);
     }
 
     /**
@@ -83,6 +91,11 @@ public final class UpstreamTarget {
     /** Scheme and authority: the identity of a connection pool. */
     public String poolKey() {
         return poolKey;
+    }
+
+    /** The protocol the route pins, or {@link RouteProtocol#AUTO}. */
+    public RouteProtocol protocol() {
+        return protocol;
     }
 
     /** The identity of the pool of HTTP/2 connections to the same upstream. */

@@ -33,7 +33,7 @@ import org.junit.jupiter.api.Test;
 class PipelinesTest {
     private final ProxyMetrics metrics = new ProxyMetrics();
     private final ProxyConfig config = ProxyConfig.fromEnv(Map.of("TM_TENANT", "team", "TM_ENV", "prod"));
-    private final UpstreamPools pools = new UpstreamPools(config.upstream(), NioSocketChannel.class, null, null, metrics);
+    private final UpstreamPools pools = new UpstreamPools(config.upstream(), NioSocketChannel.class, null, null, null, metrics);
     private final ProxyServices services = new ProxyServices(null, null, pools, metrics, new Drain(), config.upstream(),
             config.clientLimits(), TenantBulkhead.OFF);
 

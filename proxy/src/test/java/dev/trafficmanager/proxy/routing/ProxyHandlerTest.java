@@ -57,7 +57,7 @@ class ProxyHandlerTest {
         };
         resolver = new Resolver(l1, 100, RouteCache.NONE, unknownEverywhere, config.lookup(), metrics, System::currentTimeMillis);
         services = new ProxyServices(resolver, new RequestRouter(config.headers(), config.defaults(), config.tenants(), config.outbound()),
-                new UpstreamPools(config.upstream(), NioSocketChannel.class, null, null, metrics), metrics, new Drain(),
+                new UpstreamPools(config.upstream(), NioSocketChannel.class, null, null, null, metrics), metrics, new Drain(),
                 config.upstream(), config.clientLimits(), TenantBulkhead.OFF);
     }
 
