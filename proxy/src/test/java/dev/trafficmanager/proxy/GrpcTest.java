@@ -214,6 +214,28 @@ class GrpcTest {
         assertStatus(failure(service, EchoService.FAIL, Map.of()), Status.Code.FAILED_PRECONDITION, "the upstream's own");
     }
 
+    /**
+     * The sidecar itself keeps a call's grpc-timeout (grpc-java's client would cancel at its deadline
+     * first, so curl sends the call, and waits): DEADLINE_EXCEEDED as a trailers-only answer, and the
+     * server's call is cancelled.
+     */
+    @Test
+    void theSidecarHonoursGrpcTimeoutAsTheCallsDeadline() throws Exception {
+        CountDownLatch cancelled = echo.cancelled = new CountDownLatch(1);
+        Path frame = dir.resolve("hang.grpc");
+        java.nio.file.Files.write(frame, new byte[] {0, 0, 0, 0, 1, 7}); // uncompressed, 1 byte
+        long start = System.nanoTime();
+        String out = ExternalClients.curl(Map.of(), "--http2-prior-knowledge", "-D", "-", "-o", "/dev/null",
+                "-H", "content-type: application/grpc", "-H", "te: trailers", "-H", "grpc-timeout: 400m",
+                "--data-binary", "@" + frame, "http://127.0.0.1:" + sidecar.port() + "/" + EchoService.NAME + "/Hang",
+                "-H", "host: " + service);
+        long tookMillis = (System.nanoTime() - start) / 1_000_000;
+        assertThat(out.toLowerCase()).startsWith("http/2 200").contains("grpc-status: 4")
+                .contains("grpc-message: upstream_timeout: no response from").contains("grpc-timeout of 400 ms");
+        assertThat(tookMillis).isBetween(350L, 1400L); // not the route's 1500 ms response timeout
+        assertThat(cancelled.await(10, TimeUnit.SECONDS)).as("the server's call was cancelled").isTrue();
+    }
+
     private static void assertStatus(StatusRuntimeException e, Status.Code code, String description) {
         assertThat(e.getStatus().getCode()).as(e.toString()).isEqualTo(code);
         assertThat(e.getStatus().getDescription()).startsWith(description);

@@ -17,7 +17,6 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 
@@ -79,11 +78,7 @@ final class Exchange implements ResponseListener {
         if (refusal != null) {
             // The body's end stays unread, so the error says Connection: close and lingers.
             connection.setKeepAlive(false);
-            if (!phase.responseStarted()) {
-                fail(refusal.status(), refusal.code(), refusal.message());
-            } else {
-                abort();
-            }
+            fail(refusal.status(), refusal.code(), refusal.message());
             return;
         }
         if (upstream.connected()) {
@@ -153,8 +148,7 @@ final class Exchange implements ResponseListener {
                 return;
             }
         }
-        fail(HttpResponseStatus.BAD_GATEWAY, "upstream_unreachable", "cannot connect to " + target + ": " + Failures.describe(cause)
-                + attempts.tries());
+        unreachable("cannot connect to " + target + ": " + Failures.describe(cause) + attempts.tries());
     }
 
     private void writeBody(HttpContent content, boolean flush) {
@@ -183,12 +177,7 @@ final class Exchange implements ResponseListener {
             Throwable cause = msg.decoderResult().cause();
             ReferenceCountUtil.release(msg);
             attempts.answered(false);
-            if (phase.responseStarted()) { // both close the upstream connection (end)
-                abort();
-            } else {
-                fail(HttpResponseStatus.BAD_GATEWAY, "upstream_unreachable",
-                        "upstream " + target + " sent an invalid response: " + Failures.describe(cause));
-            }
+            unreachable("upstream " + target + " sent an invalid response: " + Failures.describe(cause));
             return;
         }
         if (msg instanceof HttpResponse response) {
@@ -241,7 +230,7 @@ final class Exchange implements ResponseListener {
         String unforwardable = Forwarding.unforwardable(response, connection.clientVersion(), upgrade != null);
         if (unforwardable != null) {
             ReferenceCountUtil.release(response);
-            fail(HttpResponseStatus.BAD_GATEWAY, "upstream_unreachable", "upstream " + target + " " + unforwardable);
+            unreachable("upstream " + target + " " + unforwardable);
             return null;
         }
         boolean bodyless = informational || switching || code == 204 || code == 304 || request.method().equals(HttpMethod.HEAD);
@@ -254,10 +243,8 @@ final class Exchange implements ResponseListener {
             status = code;
             upstreamKeepAlive = HttpUtil.isKeepAlive(response);
             services.metrics().upstreamLatency(System.nanoTime() - upstream.sentAtNanos());
-            // Not while draining, nor when the request's body is partly unread (it would be taken for
-            // the next request), nor for an HTTP/1.0 client that learns an unframed body's end from the close.
-            keepAlive = clientKeepAlive && !services.drain().draining() && !body.unread()
-                    && (connection.clientVersion().equals(HttpVersion.HTTP_1_1) || Forwarding.framedForHttp10(response, bodyless));
+            keepAlive = clientKeepAlive && !services.drain().draining() && !body.unread() // a partly unread body would be
+                    && Forwarding.keepsAlive(response, connection.clientVersion(), bodyless); // taken for the next request
             connection.setKeepAlive(keepAlive);
         }
         Forwarding.prepareResponse(response, connection.clientVersion(), informational || keepAlive, bodyless);
@@ -292,12 +279,12 @@ final class Exchange implements ResponseListener {
             return;
         }
         deadlines.cancelResponse();
-        if (retried(AttemptFailure.CLOSED_BEFORE_RESPONSE)) {
+        if (retried(cause instanceof UpstreamPool.NotHttp2 ? AttemptFailure.NOT_HTTP2 : AttemptFailure.CLOSED_BEFORE_RESPONSE)) {
             return;
         }
         attempts.answered(false);
-        fail(HttpResponseStatus.BAD_GATEWAY, "upstream_unreachable", "upstream " + target
-                + " closed the connection before responding" + (cause == null ? "" : ": " + Failures.describe(cause)));
+        unreachable("upstream " + target + " closed the connection before responding"
+                + (cause == null ? "" : ": " + Failures.describe(cause)));
     }
 
     /** Starts the retry {@link UpstreamAttempts} allows after {@code failure}, if any: a new connection
@@ -308,8 +295,14 @@ final class Exchange implements ResponseListener {
             return false;
         }
         enter(Phase.CONNECTING);
-        attempts.perform(decision, ctx.executor(), decision.kind() == RetryDecision.Kind.RECONNECT_NOW
-                ? () -> attempts.pool().connect(this) : this::useUpstream);
+        attempts.perform(decision, ctx.executor(), switch (decision.kind()) {
+            case RECONNECT_NOW -> () -> attempts.pool().connect(this);
+            case FALL_BACK_TO_HTTP1 -> () -> {
+                attempts.useHttp1(request, ctx.channel().eventLoop(), target);
+                useUpstream();
+            };
+            default -> this::useUpstream;
+        });
         return true;
     }
 
@@ -329,12 +322,10 @@ final class Exchange implements ResponseListener {
 
     /** The response timeout, or a gRPC call's deadline (which also cuts a response under way: RST_STREAM). */
     private void responseTimedOut() {
-        if (phase == Phase.CONNECTING || phase == Phase.SENDING) {
+        if (phase != Phase.ENDED) {
             attempts.answered(false);
             fail(HttpResponseStatus.GATEWAY_TIMEOUT, "upstream_timeout", "no response from " + target + " within "
                     + deadlines.describe());
-        } else if (phase.responseStarted()) {
-            abort();
         }
     }
 
@@ -348,11 +339,17 @@ final class Exchange implements ResponseListener {
         return phase == Phase.ENDED;
     }
 
-    /** Answers with an error before any response byte went out (also for requests refused before a lookup). */
+    /** Answers with an error (requests refused before a lookup too); once the response started, it can only be cut. */
     void fail(HttpResponseStatus failure, String code, String message) {
-        if (end(Ending.FAILED, failure.code())) {
+        if (phase.responseStarted()) {
+            abort();
+        } else if (end(Ending.FAILED, failure.code())) {
             connection.respondError(failure, code, message, clientKeepAlive, body.unread());
         }
+    }
+
+    private void unreachable(String why) {
+        fail(HttpResponseStatus.BAD_GATEWAY, "upstream_unreachable", why);
     }
 
     /** Ends an exchange whose response already started: close the client connection. */

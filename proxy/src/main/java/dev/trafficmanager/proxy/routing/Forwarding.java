@@ -140,6 +140,14 @@ final class Forwarding {
         return codings == null ? null : codings.toString();
     }
 
+    /**
+     * Whether the client's connection may go on after this response, as far as its framing goes: an
+     * HTTP/1.0 client learns an unframed body's end from the close ({@link #framedForHttp10}).
+     */
+    static boolean keepsAlive(HttpResponse response, HttpVersion clientVersion, boolean bodyless) {
+        return clientVersion.equals(HttpVersion.HTTP_1_1) || framedForHttp10(response, bodyless);
+    }
+
     /** Whether an HTTP/1.0 client can keep the connection for this response: only with a length. */
     static boolean framedForHttp10(HttpResponse response, boolean bodyless) {
         return bodyless || HttpUtil.isContentLengthSet(response) && !HttpUtil.isTransferEncodingChunked(response);

@@ -7,7 +7,8 @@ package dev.trafficmanager.proxy.routing;
  * budget from this decision until the retry starts ({@link UpstreamAttempts#perform}).
  */
 record RetryDecision(Kind kind, long delayNanos) {
-    enum Kind { GIVE_UP, RECONNECT_NOW, RETRY_AFTER_BACKOFF }
+    /** FALL_BACK_TO_HTTP1: the request again over HTTP/1.1, at once; not a retry of the same attempt, so outside the budget. */
+    enum Kind { GIVE_UP, RECONNECT_NOW, RETRY_AFTER_BACKOFF, FALL_BACK_TO_HTTP1 }
 
     static final RetryDecision GIVE_UP = new RetryDecision(Kind.GIVE_UP, 0);
 

@@ -2,7 +2,12 @@ package dev.trafficmanager.proxy.routing;
 
 import dev.trafficmanager.proxy.resilience.RetryPolicy;
 import dev.trafficmanager.proxy.upstream.ConnectionPool;
+import dev.trafficmanager.proxy.upstream.UpstreamProtocol;
+import dev.trafficmanager.proxy.upstream.UpstreamTarget;
+import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -29,6 +34,12 @@ final class UpstreamAttempts {
 
     void use(ConnectionPool upstreamPool) {
         this.pool = upstreamPool;
+    }
+
+    /** The upstream does not speak h2c: the request goes over HTTP/1.1 instead. */
+    void useHttp1(HttpRequest request, EventLoop loop, UpstreamTarget target) {
+        request.headers().remove(HttpConversionUtil.ExtensionHeaderNames.SCHEME.text()); // the HTTP/2 codec's
+        use(services.pools().pool(loop, target, UpstreamProtocol.HTTP1));
     }
 
     ConnectionPool pool() {
@@ -76,6 +87,10 @@ final class UpstreamAttempts {
         if (bodyBytesSent) {
             return RetryDecision.GIVE_UP;
         }
+        if (failure == AttemptFailure.NOT_HTTP2) {
+            abandon(); // the protocol's mismatch, not the upstream's failure
+            return new RetryDecision(RetryDecision.Kind.FALL_BACK_TO_HTTP1, 0);
+        }
         RetryPolicy policy = services.upstream().retry();
         RetryDecision decision;
         if (failure == AttemptFailure.CONNECT_FAILED) {
@@ -100,6 +115,10 @@ final class UpstreamAttempts {
     /** Starts a retry {@link #decide} allowed: at once or after its backoff, on {@code executor}. */
     void perform(RetryDecision decision, EventExecutor executor, Runnable attempt) {
         RetryPolicy policy = services.upstream().retry();
+        if (decision.kind() == RetryDecision.Kind.FALL_BACK_TO_HTTP1) {
+            attempt.run(); // held no place in the budget
+            return;
+        }
         if (decision.kind() == RetryDecision.Kind.RECONNECT_NOW) {
             policy.finished();
             attempt.run();

@@ -39,6 +39,11 @@ public interface ConnectionPool {
 
     long lastUsedNanos();
 
+    /** Why {@code channel} closed, for its exchange, when the pool knows better than "closed": else null. */
+    default Throwable closeCause(Channel channel) {
+        return null;
+    }
+
     /** Called by a channel's {@link UpstreamHandler} when it closed. */
     void closed(Channel channel);
 }

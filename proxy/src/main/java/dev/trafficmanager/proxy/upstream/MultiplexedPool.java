@@ -48,6 +48,7 @@ public final class MultiplexedPool implements ConnectionPool {
     private final CircuitBreaker breaker;
     private final Counter rejections;
     private final ChannelHandler streamInitializer;
+    private final Runnable notHttp2; // tells the pools this upstream speaks HTTP/1.1 only
     private final List<Connection> connections = new ArrayList<>();
     private long lastUsedNanos = System.nanoTime();
 
@@ -59,6 +60,7 @@ public final class MultiplexedPool implements ConnectionPool {
         int streams; // open or opening
         boolean connected;
         boolean settingsSeen;
+        boolean notHttp2; // its first bytes were no HTTP/2 frames
         boolean goingAway;
 
         Connection(Channel channel) {
@@ -95,7 +97,8 @@ public final class MultiplexedPool implements ConnectionPool {
     }
 
     MultiplexedPool(UpstreamTarget target, Bootstrap bootstrap, int maxConnections, long poolIdleNanos,
-                    LongAdder openGauge, CircuitBreaker breaker, Counter rejections, ChannelHandler streamInitializer) {
+                    LongAdder openGauge, CircuitBreaker breaker, Counter rejections, ChannelHandler streamInitializer,
+                    Runnable notHttp2) {
         this.target = target;
         this.bootstrap = bootstrap;
         this.maxConnections = maxConnections;
@@ -104,6 +107,7 @@ public final class MultiplexedPool implements ConnectionPool {
         this.breaker = breaker;
         this.rejections = rejections;
         this.streamInitializer = streamInitializer;
+        this.notHttp2 = notHttp2;
     }
 
     @Override
@@ -149,6 +153,9 @@ public final class MultiplexedPool implements ConnectionPool {
         connection.streams++;
         connection.waiting.add(exchange);
         connecting.channel().closeFuture().addListener(f -> {
+            if (connection.notHttp2) {
+                notHttp2.run();
+            }
             connections.remove(connection);
             connection.idle.close();
             openGauge.decrement();
@@ -212,6 +219,14 @@ public final class MultiplexedPool implements ConnectionPool {
         return lastUsedNanos;
     }
 
+    /** A stream of a connection whose upstream does not speak HTTP/2 ends with {@link UpstreamPool.NotHttp2}. */
+    @Override
+    public Throwable closeCause(Channel stream) {
+        Connection connection = stream.parent() == null ? null : stream.parent().attr(CONNECTION).get();
+        return connection != null && connection.notHttp2 ? new UpstreamPool.NotHttp2("upstream " + target.poolKey()
+                + " answered HTTP/2's preface with something else: it does not speak h2c") : null;
+    }
+
     /** A stream's {@link UpstreamHandler} saw it close. */
     @Override
     public void closed(Channel stream) {
@@ -247,9 +262,16 @@ public final class MultiplexedPool implements ConnectionPool {
             ReferenceCountUtil.release(msg);
         }
 
-        /** A protocol error is the codec's to end (GOAWAY, then close); anything else closes at once. */
+        /**
+         * A protocol error is the codec's to end (GOAWAY, then close); anything else closes at once.
+         * One before the upstream's SETTINGS means it does not speak HTTP/2 (an HTTP/1.1 server's 400).
+         */
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            Connection connection = ctx.channel().attr(CONNECTION).get();
+            if (connection != null && cause instanceof Http2Exception && !connection.settingsSeen) {
+                connection.notHttp2 = true;
+            }
             if (!(cause instanceof Http2Exception)) {
                 ctx.close();
             }

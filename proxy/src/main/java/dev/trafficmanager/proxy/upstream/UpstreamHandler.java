@@ -98,7 +98,7 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
         pool.closed(ctx.channel());
         ResponseListener current = detach(ctx.channel());
         if (current != null) {
-            current.upstreamClosed(null);
+            current.upstreamClosed(pool.closeCause(ctx.channel()));
         }
     }
 

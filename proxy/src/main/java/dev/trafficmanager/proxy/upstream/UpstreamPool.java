@@ -31,6 +31,18 @@ public final class UpstreamPool implements ConnectionPool {
     private int open;
     private long lastUsedNanos = System.nanoTime();
 
+    /** An upstream answered HTTP/2's preface with something else (HTTP/1.1's 400, most likely): it does not speak h2c. */
+    public static final class NotHttp2 extends IllegalStateException {
+        NotHttp2(String message) {
+            super(message, null);
+        }
+
+        @Override
+        public synchronized Throwable fillInStackTrace() {
+            return this;
+        }
+    }
+
     /** The pool is full: a local limit, which says nothing about the upstream's health. */
     public static final class Exhausted extends IllegalStateException {
         Exhausted(String message) {

@@ -23,11 +23,14 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.resolver.AddressResolverGroup;
 import io.netty.util.concurrent.FastThreadLocal;
 import java.net.InetSocketAddress;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The upstream connection pools: one per upstream and event loop, so a request's upstream
@@ -37,8 +40,15 @@ import java.util.concurrent.atomic.LongAdder;
  * Their connections' pipeline is {@link PipelineLayout#UPSTREAM}.
  */
 public final class UpstreamPools {
+    private static final Logger log = LoggerFactory.getLogger(UpstreamPools.class);
     /** Pools per event loop before the least recently used idle ones are dropped at once. */
     static final int MAX_POOLS_PER_LOOP = 1024;
+    /**
+     * How long an upstream that answered h2c's preface like an HTTP/1.1 server gets HTTP/1.1 from
+     * HTTP/2 clients (of {@code auto} routes) without being asked again, per event loop.
+     */
+    static final long HTTP1_ONLY_NANOS = TimeUnit.MINUTES.toNanos(10);
+    private static final int MAX_HTTP1_ONLY = 4096;
 
     private final ProxyConfig.Upstream settings;
     private final Class<? extends Channel> channelType;
@@ -51,6 +61,12 @@ public final class UpstreamPools {
     private final ProxyMetrics.Breakers breakers;
     private final LongAdder poolCount = new LongAdder();
     private final FastThreadLocal<Map<String, ConnectionPool>> perLoop = new FastThreadLocal<>();
+    private final FastThreadLocal<Map<String, Long>> http1Only = new FastThreadLocal<>() {
+        @Override
+        protected Map<String, Long> initialValue() {
+            return new HashMap<>();
+        }
+    };
 
     /** {@code sslH2}: for HTTP/2 to https upstreams, offering only {@code h2} by ALPN. */
     public UpstreamPools(ProxyConfig.Upstream settings, Class<? extends Channel> channelType, SslContext ssl,
@@ -127,6 +143,33 @@ public final class UpstreamPools {
     }
 
     /**
+     * Whether {@code target} answered HTTP/2's preface like an HTTP/1.1 server within
+     * {@link #HTTP1_ONLY_NANOS}, from this event loop; call only on an event loop.
+     */
+    public boolean speaksOnlyHttp1(UpstreamTarget target) {
+        Map<String, Long> known = http1Only.get();
+        if (known.isEmpty()) {
+            return false;
+        }
+        Long until = known.get(target.poolKey());
+        if (until != null && System.nanoTime() - until > 0) {
+            known.remove(target.poolKey());
+            return false;
+        }
+        return until != null;
+    }
+
+    private void markHttp1Only(UpstreamTarget target) {
+        Map<String, Long> known = http1Only.get();
+        if (known.size() >= MAX_HTTP1_ONLY) {
+            known.clear(); // they are asked again: a bound, not a loss
+        }
+        known.put(target.poolKey(), System.nanoTime() + HTTP1_ONLY_NANOS);
+        log.info("upstream {} does not speak h2c: HTTP/2 clients of its auto routes get HTTP/1.1 to it for {} min",
+                target.poolKey(), TimeUnit.NANOSECONDS.toMinutes(HTTP1_ONLY_NANOS));
+    }
+
+    /**
      * HTTP/2 with prior knowledge: {@link PipelineLayout#UPSTREAM_HTTP2} per connection,
      * {@link PipelineLayout#UPSTREAM_STREAM} per stream. Server push is refused in our SETTINGS.
      */
@@ -143,7 +186,7 @@ public final class UpstreamPools {
             }
         };
         pool[0] = new MultiplexedPool(target, bootstrap, settings.maxConnections(), settings.poolIdleTimeout().toNanos(),
-                openConnections, breaker, breakers.rejections(), streams);
+                openConnections, breaker, breakers.rejections(), streams, () -> markHttp1Only(target));
         bootstrap.handler(new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
