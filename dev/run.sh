@@ -11,7 +11,7 @@ ADMIN_PORT="${TM_PROXY_ADMIN_PORT:-15000}"
 API="http://127.0.0.1:$API_PORT"
 PROXY="http://127.0.0.1:$PROXY_PORT"
 ADMIN="http://127.0.0.1:$ADMIN_PORT"
-DEMO_PORTS=(18081 18082)
+DEMO_PORTS=(18081 18082 18083)
 
 before="$(services_up)"
 cleanup() {
@@ -21,6 +21,7 @@ cleanup() {
   stop_java control-api
   stop_java demo-v1
   stop_java demo-v2
+  stop_java demo-ws
   stop_services_not_in "$before"
 }
 trap cleanup EXIT
@@ -39,6 +40,7 @@ export TM_L1_FILE="${TM_L1_FILE:-$TM_HOME/sidecar/routes.l1}"
 upstream_jar="$(jar_of test-support)"
 start_java demo-v1 -cp "$upstream_jar" dev.trafficmanager.testing.TestUpstream "${DEMO_PORTS[0]}" hello-v1
 start_java demo-v2 -cp "$upstream_jar" dev.trafficmanager.testing.TestUpstream "${DEMO_PORTS[1]}" hello-v2
+start_java demo-ws -cp "$upstream_jar" dev.trafficmanager.testing.WebSocketEcho server "${DEMO_PORTS[2]}"
 start_java control-api -jar "$(jar_of control-api)"
 wait_http "$API/healthz" 90 || { tail -n 30 "$TM_HOME/log/control-api.log"; exit 1; }
 # The control API creates the topic the sidecar reads; start the sidecar once it answers.
@@ -59,6 +61,8 @@ for v in 1 2; do
     -d "{\"url\":\"http://127.0.0.1:${DEMO_PORTS[$((v - 1))]}/hello-v$v\"}"
   curl -sS -o /dev/null -X POST "$API/v1/routes/demo/hello/prod/v$v/activate" -H "Authorization: Bearer $DEMO_TOKEN"
 done
+curl -sS -o /dev/null -X PUT "$API/v1/routes/demo/chat/prod/v1" -H "Authorization: Bearer $DEMO_TOKEN" \
+  -d "{\"url\":\"http://127.0.0.1:${DEMO_PORTS[2]}/\"}"
 
 cat <<MSG
 
@@ -67,6 +71,7 @@ Traffic Manager is running.
   sidecar       $PROXY      (log: .tm/log/proxy.log; tenant demo, env prod, version v1 by default)
   sidecar admin $ADMIN      (/healthz /readyz /metrics /admin/routes /admin/resolve)
   upstreams     hello-v1 http://127.0.0.1:${DEMO_PORTS[0]}   hello-v2 http://127.0.0.1:${DEMO_PORTS[1]}
+                chat (WebSocket echo) http://127.0.0.1:${DEMO_PORTS[2]}
   admin token   $TM_ADMIN_TOKEN   (also in .tm/admin-token); demo tenant token in .tm/demo-token
 
 Try, in another terminal at the repository root:
@@ -88,6 +93,11 @@ Try, in another terminal at the repository root:
   curl -s -X POST $API/v1/routes/demo/hello/prod/v2/deactivate -H "Authorization: Bearer \$TOKEN"
   curl -s -x $PROXY http://hello/ -H 'x-tm-version: v2'                           # {"error":"route_not_found",...}
   curl -s -X POST $API/v1/routes/demo/hello/prod/v2/activate -H "Authorization: Bearer \$TOKEN"
+  # HTTP/2 on the same port (prior knowledge); hello's upstreams speak HTTP/1.1 only, so the sidecar
+  # learns that from their answer to h2c and translates
+  curl -s --http2-prior-knowledge $PROXY/greet -H 'x-tm-service: hello' -w 'HTTP/%{http_version}\\n'    # hello-v1 GET /hello-v1/greet, then HTTP/2
+  # WebSocket: the upstream's 101 is relayed and the connection becomes a tunnel (JDK client)
+  java -cp $upstream_jar dev.trafficmanager.testing.WebSocketEcho call ws://127.0.0.1:$PROXY_PORT/ hi x-tm-service:chat   # echo: hi
   # what the sidecar knows, and from which tier
   curl -s "$ADMIN/admin/resolve?service=hello"
   curl -s $ADMIN/metrics | grep -E '^tm_(proxy_requests|route_lookups|kafka_lag)'
