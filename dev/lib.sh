@@ -125,6 +125,7 @@ put_route() {
 render_config() {
   sed -e "s#@WORK@#${WORK:-@WORK@}#g" -e "s#@UPSTREAM_PORT@#${UPSTREAM_PORT:-@UPSTREAM_PORT@}#g" \
     -e "s#@NGINX_PORT@#${NGINX_PORT:-@NGINX_PORT@}#g" -e "s#@HAPROXY_PORT@#${HAPROXY_PORT:-@HAPROXY_PORT@}#g" \
+    -e "s#@GRPC_UPSTREAM_PORT@#${GRPC_UPSTREAM_PORT:-@GRPC_UPSTREAM_PORT@}#g" -e "s#@GRPC_NGINX_PORT@#${GRPC_NGINX_PORT:-@GRPC_NGINX_PORT@}#g" \
     "$ROOT/loadtest/$1" >"$2"
 }
 

@@ -9,10 +9,12 @@
 #   2. latency at fixed rates: OpenLoad (open model, no coordinated omission) at 25/50/75 % of the
 #      direct saturation rate, targets alternating
 #   3. propagation: TM_LOADTEST_CHANGES route changes while the sidecar serves 25 % load
+#   4. gRPC: unary calls through the sidecar, directly and through nginx's grpc_pass (grpc-compare.sh)
 # and writes the report (Markdown and PNG charts) to loadtest/results/. Loopback only, every run
 # bounded in time; stops everything it started.
 set -euo pipefail
 source "$(dirname "$0")/../dev/lib.sh"
+source "$(dirname "$0")/grpc-compare.sh"
 
 ROUNDS="${TM_LOADTEST_ROUNDS:-3}"
 SECONDS_PER_RUN="${TM_LOADTEST_SECONDS:-10}"
@@ -25,6 +27,7 @@ SIDECAR_HEAP="${TM_LOADTEST_SIDECAR_HEAP:-64m}"
 SIDECAR_JVM=("${SIDECAR_JVM_FLAGS[@]}" -Xmx"$SIDECAR_HEAP")
 OUT="${TM_LOADTEST_OUT:-$ROOT/loadtest/results}"
 UPSTREAM_PORT=18100 SIDECAR_PORT=18101 ADMIN_PORT=18102 NGINX_PORT=18103 HAPROXY_PORT=18104 API_PORT=18105
+GRPC_UPSTREAM_PORT=18106 GRPC_NGINX_PORT=18107
 WORK="$TM_HOME/loadtest"
 TARGETS=(direct sidecar nginx haproxy)
 HEADERS=(-H 'x-tm-service: hello' -H 'x-tm-version: v1')
@@ -38,7 +41,7 @@ cleanup() {
   set +e
   [[ -n "${background_load:-}" ]] && kill "$background_load" 2>/dev/null
   stop_java lt-sidecar; stop_java lt-control-api
-  for name in nginx-upstream nginx-proxy haproxy; do
+  for name in nginx-upstream nginx-proxy haproxy nginx-grpc grpc-echo; do
     [[ -f "$WORK/$name.master" ]] && kill -TERM "$(cat "$WORK/$name.master")" 2>/dev/null
   done
   stop_services_not_in "$before"
@@ -54,13 +57,13 @@ start_daemon() { # name command... (runs in the foreground of its own process; p
   "$@" >"$WORK/$name.log" 2>&1 &
   echo $! >"$WORK/$name.master"
 }
-for port in $UPSTREAM_PORT $SIDECAR_PORT $ADMIN_PORT $NGINX_PORT $HAPROXY_PORT $API_PORT; do
+for port in $UPSTREAM_PORT $SIDECAR_PORT $ADMIN_PORT $NGINX_PORT $HAPROXY_PORT $API_PORT $GRPC_UPSTREAM_PORT $GRPC_NGINX_PORT; do
   if (: >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-    log "port $port is already in use: stop what listens there (make loadtest uses 18100-18105)"
+    log "port $port is already in use: stop what listens there (make loadtest uses 18100-18107)"
     exit 1
   fi
 done
-for config in nginx-upstream.conf nginx-proxy.conf haproxy.cfg; do render_config "$config" "$WORK/$config"; done
+for config in nginx-upstream.conf nginx-proxy.conf haproxy.cfg nginx-grpc.conf; do render_config "$config" "$WORK/$config"; done
 start_daemon nginx-upstream nginx -p "$WORK" -c "$WORK/nginx-upstream.conf"
 start_daemon nginx-proxy nginx -p "$WORK" -c "$WORK/nginx-proxy.conf"
 start_daemon haproxy haproxy -db -f "$WORK/haproxy.cfg"
@@ -222,6 +225,8 @@ kill "$background_load" 2>/dev/null || true
 wait "$background_load" 2>/dev/null || true
 background_load=""
 log "propagation: $propagation"
+
+grpc_comparison "$run_dir/grpc.tsv"
 
 {
   echo "date=$(date -u +%Y-%m-%dT%H:%MZ)"

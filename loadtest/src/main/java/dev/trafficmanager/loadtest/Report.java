@@ -194,6 +194,7 @@ public final class Report {
         double addedNginx = added(latency, "proxies", "nginx");
         double addedSidecarDirect = added(latency, "direct", "sidecar");
         double addedNginxDirect = added(latency, "direct", "nginx");
+        GrpcReport.section(md, run, props.getProperty("connections"), props.getProperty("rounds"));
         md.append("\n## Targets\n\n| target | measured | met |\n|---|---|---|\n");
         throughputTargets(md, props.getProperty("connections"), rps, cpuPer10k);
         if (!high.isEmpty()) {
@@ -228,7 +229,8 @@ public final class Report {
         if (charts) {
             charts(run, out, rps, latency);
         }
-        for (String name : List.of("saturation.tsv", "saturation-high.tsv", "latency.tsv", "sidecar-memory.tsv", "run.properties")) {
+        for (String name : List.of("saturation.tsv", "saturation-high.tsv", "latency.tsv", "sidecar-memory.tsv", "grpc.tsv",
+                "run.properties")) {
             if (Files.exists(run.resolve(name))) {
                 Files.copy(run.resolve(name), out.resolve(name), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             }

@@ -52,6 +52,10 @@ class ReportTest {
                 "1\tsidecar\t600000\t60000\t0.5\t2.0\t9.0",
                 "1\tnginx\t500000\t50000\t0.3\t1.5\t10.0",
                 "1\thaproxy\t400000\t40000\t0.4\t1.8\t8.0");
+        write("grpc.tsv", "round\ttarget\tcalls\trps\tp50_us\tp99_us\terrors\tcpu_s",
+                "1\tdirect\t100000\t10000\t500\t2000\t0\t0",
+                "1\tsidecar\t60000\t6000\t900\t4000\t0\t3.0",
+                "1\tnginx\t50000\t5000\t1000\t5000\t2\t5.0");
 
         Report.write(run, out, false);
 
@@ -66,6 +70,8 @@ class ReportTest {
         assertThat(report).contains("| sidecar throughput ≥ nginx's (16 connections) | 35,000 vs 51,000 req/s (0.69×) | **no** |");
         // the second sweep: its own table and targets (CPU per request 9/600k vs 10/500k)
         assertThat(report).contains("## Saturation at 64 connections");
+        assertThat(report).contains("| sidecar | 6,000 | 6,000 | 0.60× | 0.90 ms | 4.00 ms | 50.0 | 0.50× |");
+        assertThat(report).contains("**1.20× the calls/s at 0.50× the CPU per call**; 2 failed calls");
         assertThat(report).contains("| sidecar throughput ≥ nginx's (64 connections) | 60,000 vs 50,000 req/s (1.20×) | yes |");
         assertThat(report).contains("| sidecar CPU per request ≤ nginx's (64 connections) | 0.150 vs 0.200 CPU s per 10k (0.75×) | yes |");
         // PSS under load only: the idle row's 150 MiB does not count
