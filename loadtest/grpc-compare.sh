@@ -34,6 +34,12 @@ grpc_comparison() {
   done
   put_route "$api" "$token" "$tenant/grpc/prod/v1" "http://127.0.0.1:$GRPC_UPSTREAM_PORT/"
   wait_http "http://127.0.0.1:$ADMIN_PORT/admin/resolve?service=grpc&version=v1" 30
+  # The HTTP/2 path of each proxy is still cold here (the phases before were HTTP/1.1): 10 s each first.
+  log "gRPC warm-up: 10 s of GrpcLoad per target"
+  for target in "${GRPC_TARGETS[@]}"; do
+    "${loadgen[@]}" dev.trafficmanager.loadtest.GrpcLoad --target "$(grpc_url_of "$target")" --seconds 10 --warmup 0 \
+      --concurrency "$CONNECTIONS" --header x-tm-service:grpc --header x-tm-version:v1 >/dev/null
+  done
   printf 'round\ttarget\tcalls\trps\tp50_us\tp99_us\terrors\tcpu_s\n' >"$file"
   log "gRPC: $ROUNDS rounds of GrpcLoad -c$CONNECTIONS for ${SECONDS_PER_RUN}s, alternating"
   for ((round = 1; round <= ROUNDS; round++)); do

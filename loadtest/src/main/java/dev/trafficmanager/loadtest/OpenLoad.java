@@ -5,6 +5,7 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
@@ -273,8 +274,9 @@ public final class OpenLoad {
                 protected void initChannel(Channel ch) {
                     ch.pipeline().addLast(Connection.this);
                 }
-            }).connect(run.options.host(), run.options.port()).addListener(f -> {
+            }).connect(run.options.host(), run.options.port()).addListener((ChannelFuture f) -> {
                 if (f.isSuccess()) {
+                    channel = f.channel(); // the promise's listeners run before channelActive
                     run.connected(this);
                 } else {
                     run.failedToConnect(f.cause());
