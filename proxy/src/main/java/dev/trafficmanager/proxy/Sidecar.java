@@ -82,9 +82,12 @@ public final class Sidecar implements AutoCloseable {
             tls.trustManager(new java.io.File(config.upstream().caFile()));
         }
         SslContext ssl = tls.build();
+        // HTTP/2 over TLS offers h2 and HTTP/1.1 by ALPN; a server that picks HTTP/1.1 (or ignores ALPN) is found out
+        // after the handshake, and the request goes over HTTP/1.1 instead (MultiplexedPool).
         SslContext sslH2 = tls.applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
                 ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-                ApplicationProtocolConfig.SelectedListenerFailureBehavior.FATAL_ALERT, ApplicationProtocolNames.HTTP_2)).build();
+                ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, ApplicationProtocolNames.HTTP_2,
+                ApplicationProtocolNames.HTTP_1_1)).build();
         UpstreamPools pools = new UpstreamPools(config.upstream(), transport.socketChannel(), ssl, sslH2, dns, metrics);
         RequestRouter router = new RequestRouter(config.headers(), config.defaults(), config.tenants(), config.outbound());
         ProxyServices services = new ProxyServices(resolver, router, pools, metrics, drain, config.upstream(),

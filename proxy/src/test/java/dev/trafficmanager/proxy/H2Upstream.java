@@ -17,7 +17,18 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.IdentityCipherSuiteFilter;
+import io.netty.handler.ssl.JdkSslContext;
+import io.netty.handler.ssl.SslContext;
+import javax.net.ssl.SSLContext;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import java.net.InetAddress;
@@ -26,25 +37,51 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * An upstream that speaks only HTTP/2 with prior knowledge (h2c), on Netty's codecs: it answers
  * {@code h2 <method> <path> bytes=<request body length>}, with a trailer {@code x-body-bytes} when the
  * path contains {@code trailers}. It keeps the requests' headers for tests to look at.
  */
-final class H2Upstream implements AutoCloseable {
+public final class H2Upstream implements AutoCloseable {
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final Channel server;
     final List<String> requestHeads = new CopyOnWriteArrayList<>();
     final List<Channel> connections = new CopyOnWriteArrayList<>();
+    /** The most streams seen open at once on one connection. */
+    final AtomicInteger maxActiveStreams = new AtomicInteger();
+    private final String scheme;
 
-    H2Upstream() throws InterruptedException {
+    public H2Upstream() throws InterruptedException {
+        this(100, null);
+    }
+
+    H2Upstream(int maxConcurrentStreams) throws InterruptedException {
+        this(maxConcurrentStreams, null);
+    }
+
+    /**
+     * With {@code maxConcurrentStreams} in its SETTINGS, over TLS with {@code tls} (ALPN: h2 only) unless
+     * null; a path containing {@code slow} is answered after 300 ms.
+     */
+    H2Upstream(int maxConcurrentStreams, SSLContext tls) throws InterruptedException {
+        SslContext alpn = tls == null ? null : new JdkSslContext(tls, false, null, IdentityCipherSuiteFilter.INSTANCE,
+                new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                        ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, ApplicationProtocolNames.HTTP_2),
+                ClientAuth.NONE, null, false);
+        this.scheme = tls == null ? "http" : "https";
         server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
                         connections.add(ch);
-                        ch.pipeline().addLast(Http2FrameCodecBuilder.forServer().build(),
+                        if (alpn != null) {
+                            ch.pipeline().addLast(alpn.newHandler(ch.alloc()));
+                        }
+                        ch.pipeline().addLast(Http2FrameCodecBuilder.forServer().initialSettings(
+                                        Http2Settings.defaultSettings().maxConcurrentStreams(maxConcurrentStreams)).build(),
                                 new Http2MultiplexHandler(new ChannelInitializer<Channel>() {
                                     @Override
                                     protected void initChannel(Channel stream) {
@@ -57,14 +94,16 @@ final class H2Upstream implements AutoCloseable {
                 .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).sync().channel();
     }
 
-    String url() {
-        return "http://127.0.0.1:" + ((InetSocketAddress) server.localAddress()).getPort() + "/";
+    public String url() {
+        return scheme + "://127.0.0.1:" + ((InetSocketAddress) server.localAddress()).getPort() + "/";
     }
 
     private final class Answer extends SimpleChannelInboundHandler<FullHttpRequest> {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
             requestHeads.add(request.method() + " " + request.uri() + "\n" + request.headers());
+            Http2FrameCodec codec = ctx.channel().parent().pipeline().get(Http2FrameCodec.class);
+            maxActiveStreams.accumulateAndGet(codec.connection().numActiveStreams(), Math::max);
             int bytes = request.content().readableBytes();
             byte[] body = ("h2 " + request.method() + " " + request.uri() + " bytes=" + bytes)
                     .getBytes(StandardCharsets.UTF_8);
@@ -75,7 +114,18 @@ final class H2Upstream implements AutoCloseable {
                 response.headers().remove(HttpHeaderNames.CONTENT_LENGTH);
                 response.trailingHeaders().setInt("x-body-bytes", bytes);
             }
-            ctx.writeAndFlush(response);
+            if (request.uri().contains("slow")) {
+                ctx.executor().schedule(() -> ctx.writeAndFlush(response), 300, TimeUnit.MILLISECONDS);
+            } else {
+                ctx.writeAndFlush(response);
+            }
+        }
+    }
+
+    /** GOAWAY (NO_ERROR) on every connection: the streams open finish, no new one is taken. */
+    void goAwayEverywhere() {
+        for (Channel connection : connections) {
+            connection.writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR));
         }
     }
 

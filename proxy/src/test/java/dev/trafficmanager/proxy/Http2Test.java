@@ -3,6 +3,8 @@ package dev.trafficmanager.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.trafficmanager.testing.LocalStack;
+import dev.trafficmanager.testing.Poll;
+import java.time.Duration;
 import dev.trafficmanager.testing.TestUpstream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,6 +34,7 @@ class Http2Test {
     private static TestUpstream http1;
     private static Sidecar sidecar;
     private static String service;
+    private static TestTls tls;
 
     @BeforeAll
     static void start() throws Exception {
@@ -40,6 +43,8 @@ class Http2Test {
         http1 = TestUpstream.start("plain");
         Map<String, String> env = harness.sidecarEnv(dir.resolve("routes.l1"));
         env.put("TM_PROXY_EVENT_LOOPS", "1");
+        tls = TestTls.create(dir);
+        env.put("TM_UPSTREAM_CA_FILE", tls.certificate().toString());
         sidecar = SidecarHarness.startReady(env);
         service = harness.newRoute(sidecar, upstream.url());
     }
@@ -72,6 +77,44 @@ class Http2Test {
         assertThat(upstream.connections).hasSize(1); // one event loop: one pooled upstream connection
         assertThat(upstream.requestHeads.get(0)).contains("x-forwarded-for: 127.0.0.1").contains("via: 1.1 tm-")
                 .contains("x-forwarded-host: h2.test");
+    }
+
+    @Test
+    void theUpstreamsStreamLimitIsRespectedWithMoreConnections() throws Exception {
+        try (H2Upstream narrow = new H2Upstream(2)) {
+            String limited = harness.newRoute(sidecar, narrow.url());
+            try (H2Client client = new H2Client(sidecar.port())) {
+                client.get("/first", route(limited)); // its SETTINGS are known from here on
+                List<CompletableFuture<H2Client.Answer>> answers = new ArrayList<>();
+                for (int i = 0; i < 10; i++) {
+                    answers.add(client.send("GET", "/slow/" + i, route(limited), null));
+                }
+                for (CompletableFuture<H2Client.Answer> answer : answers) {
+                    H2Client.Answer got = answer.get(20, TimeUnit.SECONDS);
+                    assertThat(got.status()).as(got.body()).isEqualTo("200");
+                }
+            }
+            assertThat(narrow.maxActiveStreams.get()).as("streams open at once on one connection").isLessThanOrEqualTo(2);
+            assertThat(narrow.connections.size()).as("connections the ten needed").isGreaterThanOrEqualTo(5);
+        }
+    }
+
+    @Test
+    void afterAGoAwayStreamsInFlightFinishAndNewOnesTakeANewConnection() throws Exception {
+        try (H2Upstream leaving = new H2Upstream(100)) {
+            String route = harness.newRoute(sidecar, leaving.url());
+            try (H2Client client = new H2Client(sidecar.port())) {
+                assertThat(client.get("/warm", route(route)).status()).isEqualTo("200");
+                assertThat(leaving.connections).hasSize(1);
+                CompletableFuture<H2Client.Answer> inFlight = client.send("GET", "/slow/in-flight", route(route), null);
+                Poll.until(Duration.ofSeconds(5), "the slow request at the upstream", () -> leaving.requestHeads.size() == 2);
+                leaving.goAwayEverywhere();
+                H2Client.Answer after = client.get("/after", route(route));
+                assertThat(after.status()).isEqualTo("200");
+                assertThat(inFlight.get(20, TimeUnit.SECONDS).body()).isEqualTo("h2 GET /slow/in-flight bytes=0");
+            }
+            assertThat(leaving.connections).as("a new connection after the GOAWAY").hasSize(2);
+        }
     }
 
     @Test
@@ -121,6 +164,20 @@ class Http2Test {
         String viaHttp11 = ExternalClients.curl(Map.of(), "--http1.1", "-H", "x-tm-service: " + pinnedH2, "-H", "x-tm-version: v1",
                 "http://127.0.0.1:" + sidecar.port() + "/from-http11?trailers", "--data-binary", "12345");
         assertThat(viaHttp11).isEqualTo("h2 POST /from-http11?trailers bytes=5200");
+    }
+
+    @Test
+    void overTlsAnAutoRouteNegotiatesH2ByAlpnOrFallsBackToHttp11() throws Exception {
+        try (H2Upstream h2OverTls = new H2Upstream(100, tls.server());
+             TestUpstream http11OverTls = TestUpstream.startTls("tls-plain", tls.server());
+             H2Client client = new H2Client(sidecar.port())) {
+            String h2Route = harness.newRoute(sidecar, h2OverTls.url());
+            assertThat(client.get("/alpn", route(h2Route)).body()).isEqualTo("h2 GET /alpn bytes=0");
+            String http11Route = harness.newRoute(sidecar, http11OverTls.url("/"));
+            H2Client.Answer fellBack = client.get("/alpn", route(http11Route));
+            assertThat(fellBack.status()).as(fellBack.body()).isEqualTo("200");
+            assertThat(fellBack.body()).contains("tls-plain");
+        }
     }
 
     @Test

@@ -5,6 +5,7 @@ import dev.trafficmanager.proxy.upstream.ResponseListener;
 import dev.trafficmanager.proxy.upstream.UpstreamPool;
 import dev.trafficmanager.proxy.upstream.UpstreamProtocol;
 import dev.trafficmanager.proxy.upstream.UpstreamTarget;
+import dev.trafficmanager.route.RouteProtocol;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -140,6 +141,10 @@ final class Exchange implements ResponseListener {
         if (phase == Phase.ENDED) {
             return;
         }
+        if (cause instanceof UpstreamPool.NotHttp2) {
+            upstreamClosed(cause); // before any stream: the same fall back to HTTP/1.1
+            return;
+        }
         if (cause instanceof UpstreamPool.Exhausted) {
             attempts.abandon(); // our own limit, not the upstream's failure: neither counted nor retried
         } else {
@@ -192,8 +197,11 @@ final class Exchange implements ResponseListener {
         }
         if (msg instanceof HttpContent content) {
             boolean last = content instanceof LastHttpContent;
-            if (last && status == 101 && upgrade != null) {
-                upgraded((LastHttpContent) content);
+            if (last && status == 101 && upgrade != null) { // switched protocols: a tunnel, out of the pool
+                Channel tunnelled = upstream.detach(attempts.pool());
+                ctx.writeAndFlush(content);
+                end(Ending.COMPLETED, 101);
+                connection.upgraded(tunnelled, upgrade);
                 return;
             }
             if (!phase.responseStarted()) {
@@ -254,14 +262,6 @@ final class Exchange implements ResponseListener {
         return response instanceof FullHttpResponse ? ctx.writeAndFlush(response) : ctx.write(response);
     }
 
-    /** The upstream switched protocols (101, sent on): both connections become a tunnel, out of the pool. */
-    private void upgraded(LastHttpContent end) {
-        Channel tunnelled = upstream.detach(attempts.pool());
-        ctx.writeAndFlush(end);
-        end(Ending.COMPLETED, 101);
-        connection.upgraded(tunnelled, upgrade);
-    }
-
     /** The response's last part is written: pool the upstream connection, go on with the client. */
     private void finish(ChannelFuture lastWrite) {
         end(Ending.COMPLETED, status);
@@ -279,7 +279,8 @@ final class Exchange implements ResponseListener {
             return;
         }
         deadlines.cancelResponse();
-        if (retried(cause instanceof UpstreamPool.NotHttp2 ? AttemptFailure.NOT_HTTP2 : AttemptFailure.CLOSED_BEFORE_RESPONSE)) {
+        boolean notHttp2 = cause instanceof UpstreamPool.NotHttp2 && target.protocol() == RouteProtocol.AUTO; // a pin is kept
+        if (retried(notHttp2 ? AttemptFailure.NOT_HTTP2 : AttemptFailure.CLOSED_BEFORE_RESPONSE)) {
             return;
         }
         attempts.answered(false);

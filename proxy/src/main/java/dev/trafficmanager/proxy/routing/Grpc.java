@@ -88,6 +88,7 @@ final class Grpc {
                 Unpooled.EMPTY_BUFFER);
         response.headers()
                 .set(HttpHeaderNames.CONTENT_TYPE, APPLICATION_GRPC)
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, 0) // framed for an HTTP/1.1 client too
                 .setInt(GRPC_STATUS, status(http, code))
                 .set(GRPC_MESSAGE, percentEncode(code + ": " + message));
         return response;

@@ -244,15 +244,14 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * What the route pins, else: an {@code http} upstream hears HTTP/2 from an HTTP/2 client (unless it
-     * answered that like an HTTP/1.1 server lately), HTTP/1.1 otherwise.
+     * What the route pins, else the client's protocol: HTTP/2 from an HTTP/2 client (h2c, or over TLS
+     * h2 by ALPN), unless the upstream turned out to speak only HTTP/1.1 lately; HTTP/1.1 otherwise.
      */
     UpstreamProtocol upstreamProtocol(UpstreamTarget target) {
         return switch (target.protocol()) {
             case HTTP1 -> UpstreamProtocol.HTTP1;
             case H2 -> UpstreamProtocol.H2;
-            case AUTO -> stream && !target.https() && !services.pools().speaksOnlyHttp1(target)
-                    ? UpstreamProtocol.H2 : UpstreamProtocol.HTTP1;
+            case AUTO -> stream && !services.pools().speaksOnlyHttp1(target) ? UpstreamProtocol.H2 : UpstreamProtocol.HTTP1;
         };
     }
 

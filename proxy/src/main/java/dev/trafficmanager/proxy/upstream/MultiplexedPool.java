@@ -17,9 +17,13 @@ import io.netty.handler.codec.http2.Http2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2SettingsFrame;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
+import java.nio.channels.ClosedChannelException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,15 +56,17 @@ public final class MultiplexedPool implements ConnectionPool {
     private final List<Connection> connections = new ArrayList<>();
     private long lastUsedNanos = System.nanoTime();
 
-    /** One HTTP/2 connection: its streams in use, and the exchanges waiting while it connects. */
+    /**
+     * One HTTP/2 connection: its streams in use, and the exchanges waiting for the upstream's first
+     * SETTINGS (its stream limit), when streams open, as many as it allows; the rest look elsewhere.
+     */
     private final class Connection {
         final Channel channel;
         final ArrayDeque<ResponseListener> waiting = new ArrayDeque<>();
         final Deadline idle;
-        int streams; // open or opening
-        boolean connected;
-        boolean settingsSeen;
-        boolean notHttp2; // its first bytes were no HTTP/2 frames
+        int streams; // open, opening or waiting
+        boolean settingsSeen; // streams may open
+        boolean notHttp2; // its first bytes were no HTTP/2 frames, or TLS chose another protocol
         boolean goingAway;
 
         Connection(Channel channel) {
@@ -69,15 +75,43 @@ public final class MultiplexedPool implements ConnectionPool {
         }
 
         boolean hasRoom() {
-            if (goingAway || !channel.isOpen() && connected) {
-                return false;
-            }
-            int limit = STREAMS_BEFORE_SETTINGS;
+            return !goingAway && channel.isOpen() && streams < (settingsSeen ? limit() : STREAMS_BEFORE_SETTINGS);
+        }
+
+        /** The upstream's SETTINGS_MAX_CONCURRENT_STREAMS, as the codec applied it. */
+        int limit() {
+            Http2FrameCodec codec = channel.pipeline().get(Http2FrameCodec.class);
+            return codec == null ? 0 : codec.connection().local().maxActiveStreams();
+        }
+
+        /** The upstream's first SETTINGS: the exchanges waiting get streams up to its limit; the others look elsewhere. */
+        void settingsArrived() {
             if (settingsSeen) {
-                Http2FrameCodec codec = channel.pipeline().get(Http2FrameCodec.class);
-                limit = codec == null ? 0 : codec.connection().local().maxActiveStreams();
+                return;
             }
-            return streams < limit;
+            settingsSeen = true;
+            int open = streams - waiting.size();
+            List<ResponseListener> elsewhere = new ArrayList<>();
+            ResponseListener next;
+            while ((next = waiting.poll()) != null) {
+                if (open < limit()) {
+                    open++;
+                    openStream(this, next, false);
+                } else {
+                    streams--;
+                    elsewhere.add(next);
+                }
+            }
+            elsewhere.forEach(MultiplexedPool.this::acquire);
+        }
+
+        /** The connection ended before its SETTINGS: the exchanges waiting hear {@code cause}. */
+        void failWaiting(Throwable cause) {
+            ResponseListener next;
+            while ((next = waiting.poll()) != null) {
+                streams--;
+                next.upstreamConnectFailed(cause);
+            }
         }
 
         void streamEnded() {
@@ -159,25 +193,20 @@ public final class MultiplexedPool implements ConnectionPool {
             connections.remove(connection);
             connection.idle.close();
             openGauge.decrement();
+            connection.failWaiting(connection.notHttp2 ? notHttp2Cause()
+                    : new ClosedChannelException()); // closed before the upstream's SETTINGS
         });
         connecting.addListener(f -> {
-            connection.connected = true;
-            ResponseListener next;
-            while ((next = connection.waiting.poll()) != null) {
-                if (f.isSuccess()) {
-                    openStream(connection, next, false);
-                } else {
-                    connection.streams--;
-                    next.upstreamConnectFailed(f.cause());
-                }
-            }
+            if (!f.isSuccess()) {
+                connection.failWaiting(f.cause());
+            } // else the streams open when the upstream's SETTINGS arrive
         });
     }
 
     private void use(Connection connection, ResponseListener exchange, boolean reused) {
         connection.idle.disarm();
         connection.streams++;
-        if (connection.connected) {
+        if (connection.settingsSeen) {
             openStream(connection, exchange, reused);
         } else {
             connection.waiting.add(exchange);
@@ -223,8 +252,12 @@ public final class MultiplexedPool implements ConnectionPool {
     @Override
     public Throwable closeCause(Channel stream) {
         Connection connection = stream.parent() == null ? null : stream.parent().attr(CONNECTION).get();
-        return connection != null && connection.notHttp2 ? new UpstreamPool.NotHttp2("upstream " + target.poolKey()
-                + " answered HTTP/2's preface with something else: it does not speak h2c") : null;
+        return connection != null && connection.notHttp2 ? notHttp2Cause() : null;
+    }
+
+    private UpstreamPool.NotHttp2 notHttp2Cause() {
+        return new UpstreamPool.NotHttp2("upstream " + target.poolKey() + (target.https()
+                ? " did not choose h2 by ALPN" : " answered HTTP/2's preface with something else: it does not speak h2c"));
     }
 
     /** A stream's {@link UpstreamHandler} saw it close. */
@@ -248,11 +281,24 @@ public final class MultiplexedPool implements ConnectionPool {
             ctx.fireChannelActive();
         }
 
+        /** Over TLS, a server that did not choose h2 by ALPN does not speak HTTP/2 here: its streams fall back. */
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+            Connection connection = ctx.channel().attr(CONNECTION).get();
+            if (connection != null && event instanceof SslHandshakeCompletionEvent handshake && handshake.isSuccess()
+                    && !ApplicationProtocolNames.HTTP_2.equals(ctx.pipeline().get(SslHandler.class).applicationProtocol())) {
+                connection.notHttp2 = true;
+                ctx.close();
+                return;
+            }
+            ctx.fireUserEventTriggered(event);
+        }
+
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             Connection connection = ctx.channel().attr(CONNECTION).get();
             if (connection != null && msg instanceof Http2SettingsFrame) {
-                connection.settingsSeen = true;
+                connection.settingsArrived();
             } else if (connection != null && msg instanceof Http2GoAwayFrame) {
                 connection.goingAway = true;
                 if (connection.streams == 0) {

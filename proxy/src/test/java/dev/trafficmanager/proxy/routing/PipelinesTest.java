@@ -3,6 +3,7 @@ package dev.trafficmanager.proxy.routing;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.trafficmanager.http.PipelineLayout;
+import dev.trafficmanager.proxy.H2Upstream;
 import dev.trafficmanager.proxy.ProxyConfig;
 import dev.trafficmanager.proxy.admin.AdminHandler;
 import dev.trafficmanager.proxy.admin.AdminServer;
@@ -87,7 +88,16 @@ class PipelinesTest {
             Channel channel = connected.get(10, TimeUnit.SECONDS);
             assertThat(names(channel.pipeline())).isEqualTo(PipelineLayout.UPSTREAM.names(false));
             channel.close().sync();
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
 
+    @Test
+    void anHttp2UpstreamConnectionsAndStreamsPipelinesMatchTheirLayouts() throws Exception {
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        try (H2Upstream upstream = new H2Upstream()) { // a stream opens once the upstream's SETTINGS are in
+            UpstreamTarget target = UpstreamTarget.parse(upstream.url());
             CompletableFuture<Channel> stream = new CompletableFuture<>();
             group.next().execute(() -> pools.pool(group.next(), target, UpstreamProtocol.H2).connect(new Connected(stream)));
             Channel h2 = stream.get(10, TimeUnit.SECONDS);
