@@ -53,7 +53,7 @@ class HttpEdgeTest {
         assertThat(channel.pipeline().names()).startsWith("http", "upstream");
         assertThat(PipelineLayout.UPSTREAM.names(false)).containsExactly("http", "upstream");
         assertThat(PipelineLayout.UPSTREAM.names(true)).containsExactly("tls", "http", "upstream");
-        assertThatThrownBy(() -> PipelineLayout.PROXY.assemble(new EmbeddedChannel().pipeline(), null,
+        assertThatThrownBy(() -> PipelineLayout.PROXY_HTTP1.assemble(new EmbeddedChannel().pipeline(), null,
                 new ChannelInboundHandlerAdapter())).hasMessageContaining("handler http is required");
         assertThatThrownBy(() -> PipelineLayout.ADMIN.assemble(new EmbeddedChannel().pipeline()))
                 .hasMessageContaining("has 3 handlers, not 0");
