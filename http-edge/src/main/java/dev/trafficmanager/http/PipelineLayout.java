@@ -25,7 +25,7 @@ import java.util.List;
  * UPSTREAM       socket -> [tls] (SslHandler, https upstreams) -> http (HttpClientCodec)
  *                       -> upstream (UpstreamHandler: the exchange's listener, stream-idle and pool-idle timeouts)
  * UPSTREAM_HTTP2 socket -> [tls] -> h2 (Http2FrameCodec) -> h2-streams (Http2MultiplexHandler)
- *                       -> h2-conn (MultiplexedPool.ConnectionHandler: SETTINGS, GOAWAY)
+ *                       -> h2-conn (Http2Connection.Handler: SETTINGS, GOAWAY, ALPN)
  * UPSTREAM_STREAM stream -> h2-http (Http2StreamFrameToHttpObjectCodec) -> upstream (UpstreamHandler)
  * ADMIN          socket -> codec (HttpServerCodec) -> aggregator (8 KiB) -> admin (AdminHandler)
  * CONTROL_API    socket -> idle (60 s) -> codec (HttpServerCodec) -> body-limit (BodyLimitHandler, 413)

@@ -196,7 +196,7 @@ public final class UpstreamPools {
                                 .pushEnabled(false).maxHeaderListSize(65536)
                                 .initialWindowSize(UpstreamProtocol.STREAM_WINDOW)).build(),
                         new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()),
-                        new MultiplexedPool.ConnectionHandler());
+                        new Http2Connection.Handler());
             }
         });
         return pool[0];
