@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.trafficmanager.testing.LocalStack;
 import dev.trafficmanager.testing.Poll;
-import java.time.Duration;
 import dev.trafficmanager.testing.TestUpstream;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

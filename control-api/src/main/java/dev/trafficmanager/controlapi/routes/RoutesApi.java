@@ -1,5 +1,6 @@
 package dev.trafficmanager.controlapi.routes;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.trafficmanager.controlapi.auth.Authenticator;
 import dev.trafficmanager.controlapi.auth.Principal;
 import dev.trafficmanager.controlapi.http.ApiException;
@@ -12,7 +13,6 @@ import dev.trafficmanager.route.Route;
 import dev.trafficmanager.route.RouteKey;
 import dev.trafficmanager.route.RouteProtocol;
 import dev.trafficmanager.route.UpstreamUrl;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.nio.charset.StandardCharsets;

@@ -1,7 +1,7 @@
 package dev.trafficmanager.proxy.lookup;
 
-import dev.trafficmanager.route.RouteProtocol;
 import dev.trafficmanager.proxy.upstream.UpstreamTarget;
+import dev.trafficmanager.route.RouteProtocol;
 
 /**
  * What a cache tier knows about one route key: the route's url, active flag and revision, or that
