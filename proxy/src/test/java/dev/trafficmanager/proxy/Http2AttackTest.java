@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.trafficmanager.testing.LocalStack;
 import dev.trafficmanager.testing.Poll;
 import io.netty.buffer.PooledByteBufAllocator;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -65,6 +66,20 @@ class Http2AttackTest {
         return PooledByteBufAllocator.DEFAULT.pinnedDirectMemory() + PooledByteBufAllocator.DEFAULT.pinnedHeapMemory();
     }
 
+    /** A preface that breaks off is no HTTP/2: read as HTTP/1.1, which refuses it (400) and closes; the socket's end shows it. */
+    @Test
+    void aBadPrefaceIsRefusedAsHttp11() throws Exception {
+        try (java.net.Socket socket = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), sidecar.port())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write("PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+            // "PRI *" gets 400 (no such target); the rest of the broken preface is malformed HTTP: 400 and close.
+            assertThat(answer).startsWith("HTTP/1.1 400").contains("\"error\":\"bad_request\"").endsWith("}\n");
+            assertThat(answer.toLowerCase()).contains("connection: close");
+        }
+        stillServes();
+    }
+
     @Test
     void aFirstFrameOtherThanSettingsIsAProtocolError() throws Exception {
         try (RawH2 raw = new RawH2(sidecar.port())) {
@@ -88,7 +103,7 @@ class Http2AttackTest {
                     RawH2.frame(RawH2.CONTINUATION, RawH2.END_HEADERS, 1, Arrays.copyOfRange(block, 10_000, block.length))));
             RawH2.Frame head = raw.readUntil(RawH2.HEADERS);
             assertThat(head).isNotNull();
-            assertThat(new String(head.payload(), java.nio.charset.StandardCharsets.ISO_8859_1)).contains("431");
+            assertThat(new String(head.payload(), StandardCharsets.ISO_8859_1)).contains("431");
             raw.write(routedGet(3, RawH2.END_HEADERS | RawH2.END_STREAM));
             RawH2.Frame next = raw.readUntil(RawH2.HEADERS);
             assertThat(next.stream()).isEqualTo(3);
