@@ -25,6 +25,8 @@ import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.handler.codec.http2.Http2StreamFrame;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -35,7 +37,7 @@ final class H2Client implements AutoCloseable {
     private final Channel connection;
 
     /** What came back on a stream: the head, the body, and the trailers (null: none). */
-    record Answer(Http2Headers headers, String body, Http2Headers trailers) {
+    record Answer(Http2Headers headers, String body, Http2Headers trailers, List<String> informational) {
         String status() {
             return headers.status().toString();
         }
@@ -87,6 +89,7 @@ final class H2Client implements AutoCloseable {
         private final CompletableFuture<Answer> answer;
         private final ByteArrayOutputStream body = new ByteArrayOutputStream();
         private Http2Headers headers;
+        private final List<String> informational = new ArrayList<>();
 
         Collector(CompletableFuture<Answer> answer) {
             this.answer = answer;
@@ -96,14 +99,17 @@ final class H2Client implements AutoCloseable {
         protected void channelRead0(ChannelHandlerContext ctx, Http2StreamFrame frame) {
             boolean end = false;
             if (frame instanceof Http2HeadersFrame h) {
-                if (headers == null) {
+                CharSequence status = h.headers().status();
+                if (headers == null && status != null && status.charAt(0) == '1') {
+                    informational.add(status.toString()); // 100 Continue, 103: the real head follows
+                } else if (headers == null) {
                     headers = h.headers();
                     end = h.isEndStream();
                     if (end) {
-                        answer.complete(new Answer(headers, body.toString(StandardCharsets.UTF_8), null));
+                        answer.complete(new Answer(headers, body.toString(StandardCharsets.UTF_8), null, informational));
                     }
                 } else {
-                    answer.complete(new Answer(headers, body.toString(StandardCharsets.UTF_8), h.headers()));
+                    answer.complete(new Answer(headers, body.toString(StandardCharsets.UTF_8), h.headers(), informational));
                 }
             } else if (frame instanceof Http2DataFrame data) {
                 ByteBuf content = data.content();
@@ -111,7 +117,7 @@ final class H2Client implements AutoCloseable {
                 content.readBytes(bytes);
                 body.writeBytes(bytes);
                 if (data.isEndStream()) {
-                    answer.complete(new Answer(headers, body.toString(StandardCharsets.UTF_8), null));
+                    answer.complete(new Answer(headers, body.toString(StandardCharsets.UTF_8), null, informational));
                 }
             }
         }

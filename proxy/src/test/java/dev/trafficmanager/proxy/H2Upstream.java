@@ -18,6 +18,7 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
@@ -40,7 +41,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLContext;
 
 /**
- * An upstream that speaks only HTTP/2 with prior knowledge (h2c), on Netty's codecs: it answers
+ * An upstream that speaks only HTTP/2 with prior knowledge (h2c), on Netty's codecs; it refuses the
+ * first stream for a path containing {@code refuse-once} (RST_STREAM REFUSED_STREAM), and answers
  * {@code h2 <method> <path> bytes=<request body length>}, with a trailer {@code x-body-bytes} when the
  * path contains {@code trailers}. It keeps the requests' headers for tests to look at.
  */
@@ -52,6 +54,7 @@ public final class H2Upstream implements AutoCloseable {
     /** The most streams seen open at once on one connection. */
     final AtomicInteger maxActiveStreams = new AtomicInteger();
     private final String scheme;
+    private final java.util.Set<String> refusedOnce = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     public H2Upstream() throws InterruptedException {
         this(100, null);
@@ -101,6 +104,11 @@ public final class H2Upstream implements AutoCloseable {
     private final class Answer extends SimpleChannelInboundHandler<FullHttpRequest> {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+            if (request.uri().contains("refuse-once") && refusedOnce.add(request.uri())) {
+                requestHeads.add("REFUSED " + request.uri());
+                ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.REFUSED_STREAM)); // "not processed: try again"
+                return;
+            }
             requestHeads.add(request.method() + " " + request.uri() + "\n" + request.headers());
             Http2FrameCodec codec = ctx.channel().parent().pipeline().get(Http2FrameCodec.class);
             maxActiveStreams.accumulateAndGet(codec.connection().numActiveStreams(), Math::max);

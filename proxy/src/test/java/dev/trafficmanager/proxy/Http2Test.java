@@ -118,6 +118,32 @@ class Http2Test {
     }
 
     @Test
+    void aStreamTheUpstreamRefusedIsSentAgainEvenAPost() throws Exception {
+        try (H2Client client = new H2Client(sidecar.port())) {
+            for (String method : new String[] {"GET", "POST"}) {
+                String path = "/refuse-once/" + method;
+                H2Client.Answer answer = client.send(method, path, route(service), null).get(20, TimeUnit.SECONDS);
+                assertThat(answer.status()).as(answer.body()).isEqualTo("200");
+                assertThat(answer.body()).isEqualTo("h2 " + method + " " + path + " bytes=0");
+                assertThat(upstream.requestHeads).anyMatch(head -> head.equals("REFUSED " + path));
+            }
+        }
+    }
+
+    @Test
+    void anHttp11UpstreamsInformationalResponseReachesAnHttp2ClientAsItsOwnHeaders() throws Exception {
+        String pinnedHttp1 = harness.newPinnedRoute(sidecar, http1.url("/"), "http1");
+        Map<String, String> headers = new java.util.HashMap<>(route(pinnedHttp1));
+        headers.put("expect", "100-continue");
+        try (H2Client client = new H2Client(sidecar.port())) {
+            H2Client.Answer answer = client.send("POST", "/continue", headers, new byte[] {1, 2, 3}).get(20, TimeUnit.SECONDS);
+            assertThat(answer.informational()).containsExactly("100");
+            assertThat(answer.status()).isEqualTo("200");
+            assertThat(answer.body()).contains("plain");
+        }
+    }
+
+    @Test
     void bodiesAndTrailersPassAsTheyAre() throws Exception {
         byte[] body = new byte[1 << 20];
         try (H2Client client = new H2Client(sidecar.port())) {

@@ -1,5 +1,8 @@
 package dev.trafficmanager.proxy.routing;
 
+import dev.trafficmanager.proxy.upstream.UpstreamPool;
+import dev.trafficmanager.route.RouteProtocol;
+
 /** Why an upstream attempt produced no response: what {@link UpstreamAttempts#decide} weighs. */
 enum AttemptFailure {
     /** No connection could be made (refused, timed out, unresolvable). */
@@ -7,5 +10,15 @@ enum AttemptFailure {
     /** A connection was made (or reused) and closed before any response head came back. */
     CLOSED_BEFORE_RESPONSE,
     /** An HTTP/2 connection's upstream answered the preface with something else: it does not speak h2c. */
-    NOT_HTTP2
+    NOT_HTTP2,
+    /** The upstream refused the stream (GOAWAY past it, or RST_STREAM REFUSED_STREAM): it processed nothing. */
+    REFUSED;
+
+    /** Why a channel closed before any response, from the cause its pool gave ({@code auto} routes alone fall back). */
+    static AttemptFailure closed(Throwable cause, RouteProtocol protocol) {
+        if (cause instanceof UpstreamPool.Refused) {
+            return REFUSED;
+        }
+        return cause instanceof UpstreamPool.NotHttp2 && protocol == RouteProtocol.AUTO ? NOT_HTTP2 : CLOSED_BEFORE_RESPONSE;
+    }
 }

@@ -5,7 +5,6 @@ import dev.trafficmanager.proxy.upstream.ResponseListener;
 import dev.trafficmanager.proxy.upstream.UpstreamPool;
 import dev.trafficmanager.proxy.upstream.UpstreamProtocol;
 import dev.trafficmanager.proxy.upstream.UpstreamTarget;
-import dev.trafficmanager.route.RouteProtocol;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -113,6 +112,7 @@ final class Exchange implements ResponseListener {
                     + " has been failing: its circuit breaker is open; try again shortly");
             return;
         }
+        deadlines.armResponse(); // also while a new HTTP/2 connection waits for the upstream's SETTINGS
         attempts.pool().acquire(this);
     }
 
@@ -205,9 +205,9 @@ final class Exchange implements ResponseListener {
                 return;
             }
             if (!phase.responseStarted()) {
-                // the end of an informational response (100 Continue), unless it came whole: the real one follows
+                // the end of an informational response (100 Continue), sent whole already: the real one follows
                 if (!(msg instanceof FullHttpResponse)) {
-                    ctx.writeAndFlush(content);
+                    ReferenceCountUtil.release(content);
                 }
                 upstream.read();
                 return;
@@ -241,6 +241,7 @@ final class Exchange implements ResponseListener {
             unreachable("upstream " + target + " " + unforwardable);
             return null;
         }
+        String chosen = response.headers().get(HttpHeaderNames.UPGRADE, upgrade); // prepareResponse removes it
         boolean bodyless = informational || switching || code == 204 || code == 304 || request.method().equals(HttpMethod.HEAD);
         boolean keepAlive = false;
         if (!informational) {
@@ -257,9 +258,10 @@ final class Exchange implements ResponseListener {
         }
         Forwarding.prepareResponse(response, connection.clientVersion(), informational || keepAlive, bodyless);
         if (switching) {
-            Upgrade.restore(response, response.headers().get(HttpHeaderNames.UPGRADE, upgrade));
+            Upgrade.restore(response, chosen);
         }
-        return response instanceof FullHttpResponse ? ctx.writeAndFlush(response) : ctx.write(response);
+        HttpResponse head = informational ? Forwarding.whole(response) : response; // HTTP/2 sends a 1xx as one frame
+        return head instanceof FullHttpResponse ? ctx.writeAndFlush(head) : ctx.write(head);
     }
 
     /** The response's last part is written: pool the upstream connection, go on with the client. */
@@ -279,8 +281,7 @@ final class Exchange implements ResponseListener {
             return;
         }
         deadlines.cancelResponse();
-        boolean notHttp2 = cause instanceof UpstreamPool.NotHttp2 && target.protocol() == RouteProtocol.AUTO; // a pin is kept
-        if (retried(notHttp2 ? AttemptFailure.NOT_HTTP2 : AttemptFailure.CLOSED_BEFORE_RESPONSE)) {
+        if (retried(AttemptFailure.closed(cause, target.protocol()))) {
             return;
         }
         attempts.answered(false);

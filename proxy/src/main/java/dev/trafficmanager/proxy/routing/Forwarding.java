@@ -1,6 +1,10 @@
 package dev.trafficmanager.proxy.routing;
 
 import dev.trafficmanager.proxy.upstream.UpstreamTarget;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -146,6 +150,12 @@ final class Forwarding {
      */
     static boolean keepsAlive(HttpResponse response, HttpVersion clientVersion, boolean bodyless) {
         return clientVersion.equals(HttpVersion.HTTP_1_1) || framedForHttp10(response, bodyless);
+    }
+
+    /** An informational response (100 Continue, 103) whole: over HTTP/2 a 1xx is one HEADERS frame, never a head and a body. */
+    static FullHttpResponse whole(HttpResponse informational) {
+        return informational instanceof FullHttpResponse full ? full : new DefaultFullHttpResponse(informational.protocolVersion(),
+                informational.status(), Unpooled.EMPTY_BUFFER, informational.headers(), EmptyHttpHeaders.INSTANCE);
     }
 
     /** Whether an HTTP/1.0 client can keep the connection for this response: only with a length. */

@@ -307,6 +307,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
         if (stream) { // one request a stream: it ends with the response (reset if the request is still coming)
             closing = true;
             write.addListener(ChannelFutureListener.CLOSE);
+            idle.arm(services.clientIdleTimeoutNanos(), ctx::close); // also if the client's window holds it back
             return;
         }
         if (!keepsConnection(bodyUnread)) {

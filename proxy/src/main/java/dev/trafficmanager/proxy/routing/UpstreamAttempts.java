@@ -101,7 +101,8 @@ final class UpstreamAttempts {
             decision = new RetryDecision(RetryDecision.Kind.RETRY_AFTER_BACKOFF,
                     policy.backoffNanos(retries, ThreadLocalRandom.current()));
         } else {
-            if (!reused || raceRetried || !(headWriteFailed || idempotent)
+            boolean refused = failure == AttemptFailure.REFUSED; // the upstream says it processed nothing
+            if (!(reused || refused) || raceRetried || !(headWriteFailed || refused || idempotent)
                     || !policy.tryReserve(services.drain()::inFlight)) {
                 return RetryDecision.GIVE_UP;
             }

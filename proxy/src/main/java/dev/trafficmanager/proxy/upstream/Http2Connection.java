@@ -17,6 +17,7 @@ import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -30,6 +31,8 @@ import java.util.function.Consumer;
 final class Http2Connection {
     /** Until the upstream's SETTINGS say otherwise, up to this many exchanges wait for a new connection. */
     static final int STREAMS_BEFORE_SETTINGS = 100;
+    /** A connection whose upstream sends no SETTINGS this long after the connect closes: its waiters then fail. */
+    static final long SETTINGS_TIMEOUT_SECONDS = 10;
     private static final AttributeKey<Http2Connection> KEY = AttributeKey.valueOf("tm.h2-connection");
 
     /** How the pool opens a stream on this connection for an exchange. */
@@ -56,6 +59,11 @@ final class Http2Connection {
         this.elsewhere = elsewhere;
         this.poolIdleNanos = poolIdleNanos;
         channel.attr(KEY).set(this);
+        channel.eventLoop().schedule(() -> {
+            if (!settingsSeen) {
+                channel.close();
+            }
+        }, SETTINGS_TIMEOUT_SECONDS, TimeUnit.SECONDS);
     }
 
     /** The connection of {@code channel} (a stream's parent), or null. */

@@ -10,7 +10,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.util.concurrent.Future;
-import java.nio.channels.ClosedChannelException;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
@@ -89,8 +89,12 @@ public final class MultiplexedPool implements ConnectionPool {
                     + "concurrent streams (TM_UPSTREAM_MAX_CONNECTIONS)"));
             return;
         }
-        openGauge.increment();
         ChannelFuture connecting = bootstrap.connect(target.host(), target.port());
+        if (connecting.isDone() && !connecting.isSuccess()) { // no channel at all (file descriptors exhausted...)
+            exchange.upstreamConnectFailed(connecting.cause());
+            return;
+        }
+        openGauge.increment();
         Http2Connection connection = new Http2Connection(connecting.channel(), this::openStream, this::acquire, poolIdleNanos);
         connections.add(connection);
         connection.streams++;
@@ -103,7 +107,7 @@ public final class MultiplexedPool implements ConnectionPool {
             connection.idle.close();
             openGauge.decrement();
             connection.failWaiting(connection.notHttp2 ? notHttp2Cause()
-                    : new ClosedChannelException()); // closed before the upstream's SETTINGS
+                    : new IOException("the connection closed before the upstream's HTTP/2 SETTINGS"));
         });
         connecting.addListener(f -> {
             if (!f.isSuccess()) {

@@ -5,6 +5,9 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2GoAwayFrame;
+import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 
@@ -23,6 +26,8 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
     private final Runnable streamIdleExpired = this::streamIdleExpired;
     private final Runnable poolIdleExpired = this::poolIdleExpired;
     private ChannelHandlerContext ctx;
+    /** An HTTP/2 stream the upstream refused: a GOAWAY past it, or RST_STREAM REFUSED_STREAM. */
+    private boolean refused;
     /** No response byte for TM_UPSTREAM_IDLE_TIMEOUT_MS while serving an exchange: a stalled response. */
     private Deadline streamIdle;
     /** Unused in the pool for TM_UPSTREAM_POOL_IDLE_MS: closed before the upstream's own keep-alive timeout. */
@@ -70,6 +75,23 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
         return channel.attr(EXCHANGE).getAndSet(null);
     }
 
+    /**
+     * Netty tells a stream of its reset and of a GOAWAY past its id as events (not reads: they are
+     * not flow-controlled). Either may say the upstream never processed the request.
+     */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+        if (event instanceof Http2GoAwayFrame) {
+            refused = true;
+            ReferenceCountUtil.release(event);
+        } else if (event instanceof Http2ResetFrame reset) {
+            refused |= reset.errorCode() == Http2Error.REFUSED_STREAM.code();
+            ctx.fireUserEventTriggered(event);
+        } else {
+            ctx.fireUserEventTriggered(event);
+        }
+    }
+
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         ResponseListener listener = ctx.channel().attr(EXCHANGE).get();
@@ -98,7 +120,8 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
         pool.closed(ctx.channel());
         ResponseListener current = detach(ctx.channel());
         if (current != null) {
-            current.upstreamClosed(pool.closeCause(ctx.channel()));
+            current.upstreamClosed(refused ? new UpstreamPool.Refused("the upstream refused the stream: nothing was processed")
+                    : pool.closeCause(ctx.channel()));
         }
     }
 

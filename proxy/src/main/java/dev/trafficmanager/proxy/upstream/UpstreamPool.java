@@ -43,6 +43,18 @@ public final class UpstreamPool implements ConnectionPool {
         }
     }
 
+    /** The upstream refused an HTTP/2 stream (GOAWAY past it, RST_STREAM REFUSED_STREAM): its request was not processed. */
+    public static final class Refused extends IllegalStateException {
+        Refused(String message) {
+            super(message, null);
+        }
+
+        @Override
+        public synchronized Throwable fillInStackTrace() {
+            return this;
+        }
+    }
+
     /** The pool is full: a local limit, which says nothing about the upstream's health. */
     public static final class Exhausted extends IllegalStateException {
         Exhausted(String message) {
