@@ -64,7 +64,7 @@ final class Exchange implements ResponseListener {
         this.attempts = new UpstreamAttempts(services, request.method());
         this.upgrade = Upgrade.requested(request);
         this.deadlines = new ExchangeDeadlines(connection.responseTimeout(), this::responseTimedOut,
-                Grpc.isCall(request.headers()) ? Grpc.timeoutNanos(request.headers()) : 0);
+                connection.grpcCall() ? Grpc.timeoutNanos(request.headers()) : 0);
         services.drain().started();
     }
 

@@ -77,7 +77,9 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
             localPort = local.getPort();
         }
         stream = ctx.channel() instanceof Http2StreamChannel;
-        services.drain().opened(ctx.channel());
+        if (!stream) { // a stream closes with its connection, which the drain knows (Http2Guard)
+            services.drain().opened(ctx.channel());
+        }
         idle = new Deadline(ctx.executor());
         response = new ResponseTimeout(ctx.executor(), services.upstream().responseTimeout());
         armIdle();
@@ -358,6 +360,11 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
     HttpVersion clientVersion() {
         return clientVersion;
+    }
+
+    /** Whether the request in flight is a gRPC call (read once, from its content type). */
+    boolean grpcCall() {
+        return grpc;
     }
 
     @Override

@@ -1,7 +1,6 @@
 package dev.trafficmanager.proxy.upstream;
 
 import dev.trafficmanager.proxy.resilience.CircuitBreaker;
-import io.micrometer.core.instrument.Counter;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -33,15 +32,14 @@ public final class MultiplexedPool implements ConnectionPool {
     private final int maxConnections;
     private final long poolIdleNanos;
     private final LongAdder openGauge;
-    private final CircuitBreaker breaker;
-    private final Counter rejections;
+    private final UpstreamBreaker breaker;
     private final ChannelHandler streamInitializer;
     private final Runnable notHttp2; // tells the pools this upstream speaks HTTP/1.1 only
     private final List<Http2Connection> connections = new ArrayList<>();
     private long lastUsedNanos = System.nanoTime();
 
     MultiplexedPool(UpstreamTarget target, Bootstrap bootstrap, int maxConnections, long poolIdleNanos,
-                    LongAdder openGauge, CircuitBreaker breaker, Counter rejections, ChannelHandler streamInitializer,
+                    LongAdder openGauge, UpstreamBreaker breaker, ChannelHandler streamInitializer,
                     Runnable notHttp2) {
         this.target = target;
         this.bootstrap = bootstrap;
@@ -49,23 +47,18 @@ public final class MultiplexedPool implements ConnectionPool {
         this.poolIdleNanos = poolIdleNanos;
         this.openGauge = openGauge;
         this.breaker = breaker;
-        this.rejections = rejections;
         this.streamInitializer = streamInitializer;
         this.notHttp2 = notHttp2;
     }
 
     @Override
     public boolean admit() {
-        if (breaker.tryAcquire()) {
-            return true;
-        }
-        rejections.increment();
-        return false;
+        return breaker.admit();
     }
 
     @Override
     public CircuitBreaker breaker() {
-        return breaker;
+        return breaker.breaker();
     }
 
     @Override

@@ -1,7 +1,6 @@
 package dev.trafficmanager.proxy.upstream;
 
 import dev.trafficmanager.proxy.resilience.CircuitBreaker;
-import io.micrometer.core.instrument.Counter;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -26,8 +25,7 @@ public final class UpstreamPool implements ConnectionPool {
     private final LongAdder openGauge;
     private final LongAdder idleGauge;
     private final ArrayDeque<Channel> idle = new ArrayDeque<>();
-    private final CircuitBreaker breaker;
-    private final Counter rejections;
+    private final UpstreamBreaker breaker;
     private int open;
     private long lastUsedNanos = System.nanoTime();
 
@@ -68,10 +66,9 @@ public final class UpstreamPool implements ConnectionPool {
     }
 
     UpstreamPool(UpstreamTarget target, Bootstrap bootstrap, int maxConnections, LongAdder openGauge,
-                 LongAdder idleGauge, CircuitBreaker breaker, Counter rejections) {
+                 LongAdder idleGauge, UpstreamBreaker breaker) {
         this.target = target;
         this.breaker = breaker;
-        this.rejections = rejections;
         this.bootstrap = bootstrap;
         this.maxConnections = maxConnections;
         this.openGauge = openGauge;
@@ -84,16 +81,12 @@ public final class UpstreamPool implements ConnectionPool {
      */
     @Override
     public boolean admit() {
-        if (breaker.tryAcquire()) {
-            return true;
-        }
-        rejections.increment();
-        return false;
+        return breaker.admit();
     }
 
     @Override
     public CircuitBreaker breaker() {
-        return breaker;
+        return breaker.breaker();
     }
 
     /** A pooled connection if one is alive, else a new one; the listener hears which. */

@@ -175,8 +175,6 @@ public final class UpstreamPools {
      */
     private ConnectionPool createMultiplexed(EventLoop loop, UpstreamTarget target) {
         Bootstrap bootstrap = bootstrap(loop).option(ChannelOption.AUTO_READ, true); // streams apply the backpressure
-        CircuitBreaker breaker = new CircuitBreaker("upstream " + target.h2PoolKey(), settings.breaker(),
-                System::nanoTime, breakers.listener());
         MultiplexedPool[] pool = new MultiplexedPool[1];
         ChannelInitializer<Channel> streams = new ChannelInitializer<>() {
             @Override
@@ -186,7 +184,7 @@ public final class UpstreamPools {
             }
         };
         pool[0] = new MultiplexedPool(target, bootstrap, settings.maxConnections(), settings.poolIdleTimeout().toNanos(),
-                openConnections, breaker, breakers.rejections(), streams, () -> markHttp1Only(target));
+                openConnections, breaker(target.h2PoolKey()), streams, () -> markHttp1Only(target));
         bootstrap.handler(new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
@@ -202,12 +200,16 @@ public final class UpstreamPools {
         return pool[0];
     }
 
+    /** A pool's breaker, named for it; its transitions and rejections counted with all upstreams'. */
+    private UpstreamBreaker breaker(String poolKey) {
+        return new UpstreamBreaker(new CircuitBreaker("upstream " + poolKey, settings.breaker(), System::nanoTime,
+                breakers.listener()), breakers.rejections());
+    }
+
     private UpstreamPool create(EventLoop loop, UpstreamTarget target) {
         Bootstrap bootstrap = bootstrap(loop);
-        CircuitBreaker breaker = new CircuitBreaker("upstream " + target.poolKey(), settings.breaker(),
-                System::nanoTime, breakers.listener());
         UpstreamPool pool = new UpstreamPool(target, bootstrap, settings.maxConnections(), openConnections, idleConnections,
-                breaker, breakers.rejections());
+                breaker(target.poolKey()));
         bootstrap.handler(new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
