@@ -28,6 +28,8 @@ import java.util.List;
  *                       -> h2-conn (Http2Connection.Handler: SETTINGS, GOAWAY, ALPN)
  * UPSTREAM_STREAM stream -> h2-http (Http2StreamFrameToHttpObjectCodec) -> upstream (UpstreamHandler)
  * ADMIN          socket -> codec (HttpServerCodec) -> aggregator (8 KiB) -> admin (AdminHandler)
+ * AGENT          unix socket -> frames (LengthFieldBasedFrameDecoder) -> length (LengthFieldPrepender)
+ *                       -> agent (AgentServer: lookups of the node agent's sidecars) or agent-client (AgentClient)
  * CONTROL_API    socket -> idle (60 s) -> codec (HttpServerCodec) -> body-limit (BodyLimitHandler, 413)
  *                       -> api (ApiHandler: endpoints on workers, in order, lingering close)
  * </pre>
@@ -42,6 +44,7 @@ public enum PipelineLayout {
     UPSTREAM_HTTP2("tls?", "h2", "h2-streams", "h2-conn"),
     UPSTREAM_STREAM("h2-http", "upstream"),
     ADMIN("codec", "aggregator", "admin"),
+    AGENT("frames", "length", "agent"),
     CONTROL_API("idle", "codec", "body-limit", "api");
 
     private final String[] slots;

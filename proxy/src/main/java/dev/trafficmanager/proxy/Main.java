@@ -5,7 +5,10 @@ import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Starts the sidecar from environment variables; SIGTERM or Ctrl-C drains and stops it. */
+/**
+ * Starts the sidecar, or the node agent ({@code TM_ROLE=agent}), from environment variables;
+ * SIGTERM or Ctrl-C drains and stops it.
+ */
 public final class Main {
     private static final Logger log = LoggerFactory.getLogger(Main.class);
 
@@ -20,18 +23,29 @@ public final class Main {
             ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
         }
         ProxyConfig config;
+        NodeRole role;
         try {
             config = ProxyConfig.fromEnv(System.getenv());
+            role = NodeRole.fromEnv(System.getenv());
         } catch (IllegalArgumentException e) {
             System.err.println("proxy: invalid configuration: " + e.getMessage());
             System.exit(2);
             return;
         }
-        Sidecar sidecar = Sidecar.start(config);
+        AutoCloseable running;
+        if (role.agent()) {
+            running = NodeAgent.start(config, role.socket());
+        } else {
+            running = role.socket() == null ? Sidecar.start(config) : Sidecar.inNodeMode(config, role.socket());
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("stopping: draining requests in flight for up to {} ms", config.drainTimeout().toMillis());
-            sidecar.close();
+            try {
+                running.close();
+            } catch (Exception e) {
+                log.error("stopping", e);
+            }
             stopped.countDown();
         }, "shutdown"));
         stopped.await();

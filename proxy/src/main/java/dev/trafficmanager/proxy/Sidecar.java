@@ -2,13 +2,7 @@ package dev.trafficmanager.proxy;
 
 import dev.trafficmanager.proxy.admin.AdminHandler;
 import dev.trafficmanager.proxy.admin.AdminServer;
-import dev.trafficmanager.proxy.events.RouteEventConsumer;
-import dev.trafficmanager.proxy.lookup.L1Store;
-import dev.trafficmanager.proxy.lookup.PostgresRouteSource;
-import dev.trafficmanager.proxy.lookup.RedisRouteCache;
 import dev.trafficmanager.proxy.lookup.Resolver;
-import dev.trafficmanager.proxy.lookup.RouteCache;
-import dev.trafficmanager.proxy.lookup.RouteSource;
 import dev.trafficmanager.proxy.metrics.ProxyMetrics;
 import dev.trafficmanager.proxy.routing.Drain;
 import dev.trafficmanager.proxy.routing.ProxyInitializer;
@@ -27,6 +21,7 @@ import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.resolver.dns.DnsAddressResolverGroup;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -35,8 +30,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The whole sidecar, wired by hand: L1 file, Redis, PostgreSQL, the resolver, the Kafka consumer,
- * the proxy port and the admin port. {@link #close()} stops it gracefully: not ready, responses
+ * The whole sidecar, wired by hand: its route tiers ({@link RouteTiers}: with the stores, or through
+ * the node agent in node mode), the proxy port and the admin port. {@link #close()} stops it gracefully: not ready, responses
  * say Connection: close, requests keep being served until none has been in flight for a second
  * (within the drain timeout), then everything shuts down.
  */
@@ -47,11 +42,8 @@ public final class Sidecar implements AutoCloseable {
 
     private final ProxyConfig config;
     private final ProxyMetrics metrics;
-    private final L1Store l1;
-    private final RouteCache redis;
-    private final RouteSource postgres;
+    private final RouteTiers tiers;
     private final Resolver resolver;
-    private final RouteEventConsumer events;
     private final Drain drain = new Drain();
     private final EventLoopGroup loops;
     private final DnsAddressResolverGroup dns;
@@ -59,19 +51,14 @@ public final class Sidecar implements AutoCloseable {
     private final AdminServer admin;
     private final String transportName;
 
-    private Sidecar(ProxyConfig config, LongSupplier clock) throws InterruptedException, SSLException {
+    private Sidecar(ProxyConfig config, Path agentSocket, LongSupplier clock) throws InterruptedException, SSLException {
         this.config = config;
         Transport transport = Transport.select(config.transport());
         transportName = transport.name();
         metrics = new ProxyMetrics();
-        l1 = L1Store.open(config.l1File(), config.l1MaxEntries());
-        // A quarter of the lookup budget for Redis: a hung Redis must leave time to ask PostgreSQL.
-        Duration redisTimeout = Duration.ofMillis(Math.max(20, config.lookup().timeout().toMillis() / 4));
-        redis = config.redisEnabled() ? new RedisRouteCache(config.redisUrl(), redisTimeout) : RouteCache.NONE;
-        postgres = new PostgresRouteSource(config.dbUrl(), config.dbUser(), config.dbPassword(), config.dbPoolSize(),
-                config.lookup().timeout(), clock);
-        resolver = new Resolver(l1, config.nearCacheEntries(), redis, postgres, config.lookup(), metrics, clock);
-        events = new RouteEventConsumer(config.kafkaBootstrap(), config.kafkaClient(), config.topic(), resolver, metrics);
+        tiers = agentSocket == null ? RouteTiers.withStores(config, metrics, clock)
+                : RouteTiers.throughAgent(config, agentSocket, metrics, clock);
+        resolver = tiers.resolver();
 
         loops = transport.group(config.eventLoops(), "proxy");
         dns = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
@@ -96,8 +83,9 @@ public final class Sidecar implements AutoCloseable {
         server = bindProxy(transport, loops, services, config);
         admin = AdminServer.start(transport, config.adminBind(), config.adminPort(),
                 () -> new AdminHandler(metrics, resolver, router, this::notReady, this::unhealthy));
-        log.info("sidecar proxy on {}:{} ({}, {} event loops), admin on {}:{}, L1 {} ({} entries)", config.bind(), port(),
-                transport.name(), config.eventLoops(), config.adminBind(), admin.port(), config.l1File(), l1.size());
+        log.info("sidecar proxy on {}:{} ({}, {} event loops), admin on {}:{}, L1 {} ({} entries){}", config.bind(), port(),
+                transport.name(), config.eventLoops(), config.adminBind(), admin.port(), config.l1File(), tiers.l1().size(),
+                agentSocket == null ? "" : ", node mode: the node agent at " + agentSocket + " looks routes up");
     }
 
     /** The proxy port's listener on {@code loops}, serving with {@code services} (also used by the benchmarks). */
@@ -118,7 +106,12 @@ public final class Sidecar implements AutoCloseable {
 
     /** With an injectable wall clock (epoch milliseconds), for tests of TTLs. */
     public static Sidecar start(ProxyConfig config, LongSupplier clock) throws InterruptedException, SSLException {
-        return new Sidecar(config, clock);
+        return new Sidecar(config, null, clock);
+    }
+
+    /** In node mode: routes from the L1 file and socket of the node agent at {@code agentSocket}. */
+    public static Sidecar inNodeMode(ProxyConfig config, Path agentSocket) throws InterruptedException, SSLException {
+        return new Sidecar(config, agentSocket, System::currentTimeMillis);
     }
 
     /** Why traffic should not come here yet, or null when ready. */
@@ -127,19 +120,12 @@ public final class Sidecar implements AutoCloseable {
             return "shutting down";
         }
         String broken = unhealthy();
-        if (broken != null) {
-            return broken;
-        }
-        if (!events.caughtUp()) {
-            return "catching up with " + config.topic() + " (lag " + events.lag() + ")";
-        }
-        return null;
+        return broken != null ? broken : tiers.notReady();
     }
 
     /** Why the sidecar is broken in a way only a restart mends (a background thread died), or null. */
     private String unhealthy() {
-        String writer = resolver.failure();
-        return writer != null ? writer : events.failure();
+        return tiers.unhealthy();
     }
 
     public boolean ready() {
@@ -167,6 +153,11 @@ public final class Sidecar implements AutoCloseable {
         return resolver;
     }
 
+    /** Whether this sidecar talks to Kafka, Redis and PostgreSQL itself (false in node mode). */
+    public boolean usesStores() {
+        return tiers.usesStores();
+    }
+
     @Override
     public void close() {
         drain.start();
@@ -182,15 +173,7 @@ public final class Sidecar implements AutoCloseable {
         admin.close();
         loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5000);
         dns.close();
-        events.close();
-        boolean writerStopped = resolver.close();
-        redis.close();
-        postgres.close();
-        if (writerStopped) {
-            l1.close();
-        } else {
-            log.warn("the L1 writer did not stop in time; leaving the L1 file to the process exit");
-        }
+        tiers.close();
         metrics.close();
         log.info("sidecar stopped");
     }

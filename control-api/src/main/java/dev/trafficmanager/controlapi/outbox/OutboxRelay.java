@@ -5,6 +5,7 @@ import dev.trafficmanager.route.RouteEventCodec;
 import dev.trafficmanager.route.RouteEventType;
 import dev.trafficmanager.route.RouteKey;
 import dev.trafficmanager.route.RouteProtocol;
+import dev.trafficmanager.route.TenantPartitions;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -32,8 +33,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Publishes the outbox ({@code route_events} rows not yet published) to the route-events topic,
- * key = route key, in id order, then stamps the rows published in the same transaction that
- * locked them.
+ * key = route key, in id order, to the partition of the route's tenant ({@link TenantPartitions}),
+ * then stamps the rows published in the same transaction that locked them. A topic the relay had
+ * to create first gets every route's current state ({@link StateRepublisher}).
  *
  * <p>Several control-API instances may run: each relay transaction first takes a transaction-scoped
  * advisory lock, so one instance publishes at a time and per-key order on the topic follows commit
@@ -60,6 +62,9 @@ public final class OutboxRelay implements AutoCloseable {
     private final int batchSize;
     private final Duration pollInterval;
     private final Duration sendTimeout;
+    private final StateRepublisher republisher;
+    /** The relay created the topic and has yet to publish the state of every route to it. */
+    private boolean republishDue;
     private final Semaphore wake = new Semaphore(0);
     private final Thread thread;
     private volatile boolean running = true;
@@ -73,6 +78,7 @@ public final class OutboxRelay implements AutoCloseable {
         this.batchSize = batchSize;
         this.pollInterval = pollInterval;
         this.sendTimeout = sendTimeout;
+        this.republisher = new StateRepublisher(producer, topic, sendTimeout.multipliedBy(10));
         this.thread = new Thread(this::loop, "outbox-relay");
         this.thread.setDaemon(true);
     }
@@ -93,7 +99,10 @@ public final class OutboxRelay implements AutoCloseable {
         long lastWarning = 0;
         while (running) {
             try {
-                topicSetup.ensureTopic();
+                republishDue |= topicSetup.ensureTopic();
+                if (republishDue) {
+                    republishDue = !republish();
+                }
                 int published = relayOnce();
                 if (failures > 0) {
                     log.info("outbox relay is publishing again after {} failed rounds", failures);
@@ -115,6 +124,22 @@ public final class OutboxRelay implements AutoCloseable {
                     log.debug("outbox relay still failing", e);
                 }
                 awaitWake(backoff(failures));
+            }
+        }
+    }
+
+    /** The state of every route, under the relay's lock; false when another instance holds it (try again). */
+    private boolean republish() throws Exception {
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                if (!tryLock(c)) {
+                    return false;
+                }
+                republisher.republish(c);
+                return true;
+            } finally {
+                c.rollback(); // nothing was written: this ends the transaction and its lock
             }
         }
     }
@@ -171,6 +196,12 @@ public final class OutboxRelay implements AutoCloseable {
         }
         List<Long> published = new ArrayList<>(batch.size());
         Exception failure = null;
+        int partitions;
+        try {
+            partitions = batch.isEmpty() ? 1 : producer.partitionsFor(topic).size();
+        } catch (RuntimeException e) {
+            return new Outcome(published, e); // no metadata: Kafka is down
+        }
         while (!byKey.isEmpty() && failure == null) {
             // Per wave, and longer than the producer's delivery timeout, so every send of the wave has
             // an outcome before the next: none is left in the producer to land after a retry.
@@ -185,7 +216,8 @@ public final class OutboxRelay implements AutoCloseable {
                 }
                 try {
                     RouteEvent event = next.event();
-                    sent.add(producer.send(new ProducerRecord<>(topic, event.key().toBytes(), RouteEventCodec.encode(event))));
+                    sent.add(producer.send(new ProducerRecord<>(topic, TenantPartitions.of(event.key().tenant(), partitions),
+                            event.key().toBytes(), RouteEventCodec.encode(event))));
                     wave.add(next);
                 } catch (RuntimeException e) {
                     failure = e; // e.g. no metadata within max.block.ms: Kafka is down; send nothing more

@@ -34,10 +34,12 @@ public final class TopicSetup implements AutoCloseable {
         this.replication = replication;
     }
 
-    public void ensureTopic() throws InterruptedException, ExecutionException, TimeoutException {
+    /** Returns true once: when this call created the topic (then it holds no route yet). */
+    public boolean ensureTopic() throws InterruptedException, ExecutionException, TimeoutException {
         if (done) {
-            return;
+            return false;
         }
+        boolean created = true;
         NewTopic newTopic = new NewTopic(topic, partitions, replication).configs(Map.of(
                 TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
                 TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, "1"));
@@ -48,9 +50,11 @@ public final class TopicSetup implements AutoCloseable {
             if (!(e.getCause() instanceof TopicExistsException)) {
                 throw e;
             }
+            created = false;
         }
         done = true;
         close();
+        return created;
     }
 
     @Override

@@ -4,6 +4,9 @@ import dev.trafficmanager.proxy.lookup.Resolver;
 import dev.trafficmanager.proxy.metrics.ProxyMetrics;
 import dev.trafficmanager.route.RouteEvent;
 import dev.trafficmanager.route.RouteEventCodec;
+import dev.trafficmanager.route.TenantPartitions;
+import io.micrometer.core.instrument.Counter;
+import java.util.Set;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -23,10 +26,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Keeps L1 fresh from {@code tm.route-events}. Every sidecar reads every partition itself (assigned,
- * no consumer group: each needs all routes), from the beginning at start, so L1 is rebuilt from the
- * compacted topic; events apply in revision order per key because the route key is the message key,
- * and L1 refuses any revision older than the one it holds.
+ * Keeps L1 fresh from {@code tm.route-events}. The relay writes each tenant's events to one partition
+ * ({@link TenantPartitions}); a sidecar (or node agent) reads the partitions of the tenants it serves
+ * itself (assigned, no consumer group: each needs all of its tenants' routes), or every partition
+ * when it serves every tenant, from the beginning at start, so L1 is rebuilt from the compacted
+ * topic. Events of other tenants sharing a partition are skipped. Events apply in revision order per
+ * key because a key always lands in one partition, and L1 refuses any revision older than it holds.
  *
  * <p>{@link #caughtUp()} turns true once every partition was read up to its end as of the start and
  * those events are in L1: {@code /readyz} waits for it. Runs on its own thread.
@@ -39,6 +44,11 @@ public final class RouteEventConsumer implements AutoCloseable {
     private static final Duration PARTITION_CHECK = Duration.ofSeconds(30);
 
     private final String topic;
+    /** The tenants whose events are read, or null for every tenant. */
+    private final Set<String> tenants;
+    private final Counter bytesRead;
+    private final Counter otherTenants;
+    private int partitionCount;
     private final Resolver resolver;
     private final ProxyMetrics metrics;
     private final Properties props = new Properties();
@@ -54,10 +64,17 @@ public final class RouteEventConsumer implements AutoCloseable {
     private Map<TopicPartition, Long> startEnd;
     private long lastEventSequence;
 
-    /** {@code client}: credentials and any client property the operator set, applied over ours. */
-    public RouteEventConsumer(String bootstrap, KafkaClientSettings client, String topic, Resolver resolver,
-                              ProxyMetrics metrics) {
+    /**
+     * {@code client}: credentials and any client property the operator set, applied over ours;
+     * {@code tenants}: the tenants served, or null for all.
+     */
+    public RouteEventConsumer(String bootstrap, KafkaClientSettings client, String topic, Set<String> tenants,
+                              Resolver resolver, ProxyMetrics metrics) {
         this.topic = topic;
+        this.tenants = tenants == null ? null : Set.copyOf(tenants);
+        this.bytesRead = metrics.counter("tm_kafka_bytes_read", "bytes of route-event records read (keys and values)");
+        this.otherTenants = metrics.counter("tm_kafka_events_other_tenants",
+                "route events skipped because their tenant is not served here (it shares a partition with one that is)");
         this.resolver = resolver;
         this.metrics = metrics;
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -152,7 +169,10 @@ public final class RouteEventConsumer implements AutoCloseable {
         stopping.await(RETRY.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
-    /** Every 30 s: partitions added to the topic are read too, from their beginning. */
+    /**
+     * Every 30 s: when partitions were added, the partitions the served tenants map to now are read
+     * too, from their beginning, and the old ones still (they hold the tenants' routes written before).
+     */
     private void checkPartitions() {
         long now = System.nanoTime();
         if (now < nextPartitionCheck) {
@@ -160,35 +180,50 @@ public final class RouteEventConsumer implements AutoCloseable {
         }
         nextPartitionCheck = now + PARTITION_CHECK.toNanos();
         List<PartitionInfo> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(5));
-        if (partitions == null || partitions.size() <= consumer.assignment().size()) {
+        if (partitions == null || partitions.size() <= partitionCount) {
             return;
         }
-        List<TopicPartition> all = partitions.stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+        partitionCount = partitions.size();
+        Set<TopicPartition> all = new java.util.LinkedHashSet<>(consumer.assignment());
+        all.addAll(served(partitions));
         List<TopicPartition> added = all.stream().filter(p -> !consumer.assignment().contains(p)).toList();
         consumer.assign(all);
         consumer.seekToBeginning(added);
-        log.info("{} now has {} partitions: reading the new ones from the beginning", topic, all.size());
+        log.warn("{} now has {} partitions: reading {} more from the beginning. Tenants move between partitions when "
+                + "partitions are added; a restarted reader finds only what was written since: migrate to a new topic "
+                + "(see the README)", topic, partitionCount, added.size());
     }
 
-    /** Assigns every partition from the beginning and notes where "caught up" is. */
+    /** The partitions holding the served tenants' events (all of them when every tenant is served). */
+    private List<TopicPartition> served(List<PartitionInfo> partitions) {
+        if (tenants == null) {
+            return partitions.stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+        }
+        return TenantPartitions.of(tenants, partitions.size()).stream().map(p -> new TopicPartition(topic, p)).toList();
+    }
+
+    /** Assigns the served partitions from the beginning and notes where "caught up" is. */
     private boolean assign() {
         List<PartitionInfo> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(5));
         if (partitions == null || partitions.isEmpty()) {
             log.info("topic {} does not exist yet; waiting for the control API to create it", topic);
             return false;
         }
-        List<TopicPartition> assigned = partitions.stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+        partitionCount = partitions.size();
+        List<TopicPartition> assigned = served(partitions);
         Map<TopicPartition, Long> end = consumer.endOffsets(assigned, Duration.ofSeconds(5));
         consumer.assign(assigned);
         consumer.seekToBeginning(assigned);
         startEnd = new HashMap<>(end);
         nextPartitionCheck = System.nanoTime() + PARTITION_CHECK.toNanos();
-        log.info("reading {} partitions of {} from the beginning ({} offsets to catch up)", assigned.size(), topic,
+        log.info("reading {} of the {} partitions of {} from the beginning ({} offsets to catch up)", assigned.size(),
+                partitionCount, topic,
                 end.values().stream().mapToLong(Long::longValue).sum());
         return true;
     }
 
     private void apply(ConsumerRecord<byte[], byte[]> record) throws InterruptedException {
+        bytesRead.increment(Math.max(0, record.serializedKeySize()) + Math.max(0, record.serializedValueSize()));
         RouteEvent event;
         try {
             event = RouteEventCodec.decode(record.value());
@@ -196,6 +231,10 @@ public final class RouteEventConsumer implements AutoCloseable {
             metrics.eventsUndecodable().increment();
             log.warn("skipping record {}-{}@{}: not a route event ({})", record.topic(), record.partition(),
                     record.offset(), e.getMessage());
+            return;
+        }
+        if (tenants != null && !tenants.contains(event.key().tenant())) {
+            otherTenants.increment();
             return;
         }
         lastEventSequence = resolver.applyEvent(event, caughtUp);

@@ -10,7 +10,7 @@ import java.nio.charset.StandardCharsets;
  * route's protocol is in flag bits 2-3 (0 auto, 1 http1, 2 h2): a reader that predates it ignores
  * them, so the layout and its format byte stay as they were.
  */
-final class EntryCodec {
+public final class EntryCodec {
     private static final byte FORMAT = 1;
     private static final int FLAG_ACTIVE = 1;
     private static final int FLAG_EXISTS = 2;
@@ -20,7 +20,7 @@ final class EntryCodec {
     private EntryCodec() {
     }
 
-    static byte[] encode(RouteEntry entry) {
+    public static byte[] encode(RouteEntry entry) {
         byte[] url = entry.exists() ? entry.url().getBytes(StandardCharsets.US_ASCII) : new byte[0];
         ByteBuffer out = ByteBuffer.allocate(HEADER + url.length);
         out.put(FORMAT)
@@ -44,6 +44,12 @@ final class EntryCodec {
         return entry.replaces(in.getLong(2), in.getLong(10), askedAt, now);
     }
 
+    /** Whether two encoded entries route alike: equal but for the fetch time. */
+    static boolean sameRoute(byte[] a, byte[] b) {
+        return a.length == b.length && java.util.Arrays.equals(a, 0, 10, b, 0, 10)
+                && java.util.Arrays.equals(a, HEADER, a.length, b, HEADER, b.length);
+    }
+
     /** A shared cache's value for {@code key}: null for none, {@link RouteCache.InvalidEntry} when it does not decode. */
     static RouteEntry decodeCached(String key, byte[] bytes) {
         if (bytes == null) {
@@ -60,7 +66,7 @@ final class EntryCodec {
      * Decodes what {@link #encode} wrote; null (treated as a miss) for bytes in another format, a
      * truncated entry, or values the route model refuses (a revision below 1, an invalid URL).
      */
-    static RouteEntry decode(String key, byte[] bytes, int length) {
+    public static RouteEntry decode(String key, byte[] bytes, int length) {
         if (bytes == null || length < HEADER || bytes[0] != FORMAT) {
             return null;
         }

@@ -39,11 +39,13 @@ public final class L1Store implements AutoCloseable {
     }
 
     private final ChronicleMap<CharSequence, byte[]> map;
+    private final L1Changes changes;
     private volatile Runnable onInvalid = () -> { };
     private volatile Runnable onBusy = () -> { };
 
-    private L1Store(ChronicleMap<CharSequence, byte[]> map) {
+    private L1Store(ChronicleMap<CharSequence, byte[]> map, Path file) {
         this.map = map;
+        this.changes = L1Changes.open(file);
     }
 
     /**
@@ -58,12 +60,12 @@ public final class L1Store implements AutoCloseable {
         L1Directory.prepare(absolute.getParent());
         try {
             L1Header.check(absolute);
-            return new L1Store(openLayout(absolute, maxEntries));
+            return new L1Store(openLayout(absolute, maxEntries), absolute);
         } catch (IOException | RuntimeException | InternalError e) { // InternalError: a fault reading a mapped file
             L1Directory.moveAside(absolute, e);
         }
         try {
-            return new L1Store(openLayout(absolute, maxEntries));
+            return new L1Store(openLayout(absolute, maxEntries), absolute);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the L1 route file " + file, e);
         }
@@ -132,14 +134,20 @@ public final class L1Store implements AutoCloseable {
         try (ExternalMapQueryContext<CharSequence, byte[], ?> context = map.queryContext(entry.key())) {
             lock(context, entry.key());
             MapEntry<CharSequence, byte[]> present = context.entry();
+            byte[] encoded = EntryCodec.encode(entry);
             if (present == null) {
-                context.absentEntry().doInsert(context.wrapValueAsData(EntryCodec.encode(entry)));
+                context.absentEntry().doInsert(context.wrapValueAsData(encoded));
+                changes.bump();
                 return true;
             }
-            if (!EntryCodec.replaces(entry, present.value().get(), askedAt, now)) {
+            byte[] stored = present.value().get();
+            if (!EntryCodec.replaces(entry, stored, askedAt, now)) {
                 return false;
             }
-            present.doReplaceValue(context.wrapValueAsData(EntryCodec.encode(entry)));
+            present.doReplaceValue(context.wrapValueAsData(encoded));
+            if (!EntryCodec.sameRoute(encoded, stored)) {
+                changes.bump(); // a new confirmation time alone changes nothing a reader routes by
+            }
             return true;
         }
     }
@@ -223,6 +231,11 @@ public final class L1Store implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /** The change counter: it moves after every write that changes what a key routes to ({@link L1Changes}). */
+    long changes() {
+        return changes.get();
     }
 
     public long size() {

@@ -31,6 +31,9 @@ import org.slf4j.LoggerFactory;
  * straight to PostgreSQL (a hung Redis no longer costs each lookup its timeout), and while
  * PostgreSQL's is open a lookup fails at once, so a known route is served stale and an unknown one
  * gets its 503 without waiting.
+ *
+ * <p>A sidecar in node mode reads an L1 file a node agent writes: it has no writer, its source of
+ * truth is the agent ({@link RouteSource#tier()}), and its near cache follows L1's change counter.
  */
 public final class Resolver {
     private static final Logger log = LoggerFactory.getLogger(Resolver.class);
@@ -63,13 +66,20 @@ public final class Resolver {
     private final long timeoutMillis;
     private final GuardedTier fromRedis;
     private final GuardedTier fromPostgres;
+    private final Tier sourceTier;
     private final ConcurrentHashMap<String, CompletableFuture<Resolution>> inflight = new ConcurrentHashMap<>();
     /** False after a lookup no tier could answer, true again after one succeeds. */
     private volatile boolean sourcesAnswering = true;
 
     public Resolver(L1Store l1, int nearCacheEntries, RouteCache redis, RouteSource postgres,
                     ProxyConfig.Lookup settings, ProxyMetrics metrics, LongSupplier clock) {
-        this.near = new NearCache(nearCacheEntries);
+        this(l1, true, nearCacheEntries, redis, postgres, settings, metrics, clock);
+    }
+
+    /** {@code writesL1}: false in a sidecar in node mode, where the agent alone writes L1. */
+    public Resolver(L1Store l1, boolean writesL1, int nearCacheEntries, RouteCache redis, RouteSource postgres,
+                    ProxyConfig.Lookup settings, ProxyMetrics metrics, LongSupplier clock) {
+        this.near = writesL1 ? new NearCache(nearCacheEntries) : new NearCache(nearCacheEntries, l1::changes);
         this.l1 = l1;
         this.redis = redis;
         this.postgres = postgres;
@@ -81,8 +91,10 @@ public final class Resolver {
         this.negativeRefreshAt = negativeTtl * settings.refreshAheadPercent() / 100;
         this.timeoutMillis = settings.timeout().toMillis();
         this.fromRedis = new GuardedTier("redis", settings, clock, metrics, redis::get);
-        this.fromPostgres = new GuardedTier("postgres", settings, clock, metrics, postgres::fetch);
-        this.writer = new L1Writer(l1, near, redis::delete, metrics, clock, negativeTtl);
+        this.fromPostgres = new GuardedTier(postgres.tier().name().toLowerCase(java.util.Locale.ROOT), settings, clock,
+                metrics, postgres::fetch);
+        this.sourceTier = postgres.tier();
+        this.writer = writesL1 ? new L1Writer(l1, near, redis::delete, metrics, clock, negativeTtl) : null;
         l1.listen(metrics.invalidEntries(Tier.L1)::increment, metrics.l1LockBusy()::increment);
         metrics.gauge("tm_l1_entries", "entries in the L1 file", l1::size);
         metrics.gauge("tm_near_cache_entries", "entries in the on-heap copy of L1", near::size);
@@ -95,6 +107,7 @@ public final class Resolver {
      */
     public RouteEntry cached(RouteKeyProbe probe) {
         Tier tier = Tier.NEAR;
+        long mark = near.mark();
         RouteEntry entry = near.get(probe);
         long now = clock.getAsLong();
         if (entry == null) {
@@ -104,7 +117,7 @@ public final class Resolver {
                 metrics.lookup(Tier.L1, Result.MISS);
                 return null;
             }
-            near.offer(entry);
+            near.offer(entry, RouteEntry.NOT_ASKED, 0, mark);
         }
         long age = now - entry.fetchedAtMillis();
         boolean positive = entry.active();
@@ -148,6 +161,12 @@ public final class Resolver {
         });
     }
 
+    /** Why a lookup failed, in a few words (its cause's message). */
+    public static String describe(Throwable error) {
+        Throwable cause = GuardedTier.unwrap(error);
+        return cause.getMessage() != null ? cause.getMessage() : cause.toString();
+    }
+
     /** For the admin port: the tier that answers now, going to Redis and PostgreSQL only if needed. */
     public CompletableFuture<Resolution> resolveVerbose(RouteKeyProbe probe) {
         RouteEntry nearEntry = near.get(probe);
@@ -184,6 +203,9 @@ public final class Resolver {
      * sequence number for {@link #eventsDone()}.
      */
     public long applyEvent(RouteEvent event, boolean live) throws InterruptedException {
+        if (writer == null) {
+            throw new IllegalStateException("a sidecar in node mode applies no route events: its agent does");
+        }
         String key = event.key().toString();
         return writer.event(RouteEntry.found(key, event.url(), event.active(), event.revision(), clock.getAsLong(),
                 event.protocol()), live);
@@ -191,7 +213,7 @@ public final class Resolver {
 
     /** How many applied events L1 holds; compare with {@link #applyEvent}'s sequence numbers. */
     public long eventsDone() {
-        return writer.eventsDone();
+        return writer == null ? 0 : writer.eventsDone();
     }
 
     public L1Store l1() {
@@ -245,8 +267,9 @@ public final class Resolver {
     }
 
     private CompletionStage<Resolution> fetch(String key) {
+        long mark = near.mark(); // before asking: an answer L1 has overtaken since is not kept in the near cache
         return fromRedis.get(key).handle((cached, error) -> {
-            if (fromRedis.refused(error)) {
+            if (redis == RouteCache.NONE || fromRedis.refused(error)) { // no Redis tier: nothing to count
                 return null;
             }
             if (GuardedTier.unwrap(error) instanceof RouteCache.InvalidEntry || cached != null && cached.fromTheFuture(clock.getAsLong())) {
@@ -268,29 +291,35 @@ public final class Resolver {
             return cached;
         }).thenCompose(cached -> {
             if (cached != null) {
-                return CompletableFuture.completedFuture(new Resolution(store(cached, RouteEntry.NOT_ASKED), Tier.REDIS, false));
+                return CompletableFuture.completedFuture(new Resolution(store(cached, RouteEntry.NOT_ASKED, mark), Tier.REDIS, false));
             }
             long askedAt = clock.getAsLong();
             return fromPostgres.get(key).handle((fromDb, error) -> {
                 if (fromPostgres.refused(error)) {
-                    throw new LookupUnavailableException("PostgreSQL lookup of " + key + " refused: its circuit breaker is open");
+                    throw new LookupUnavailableException(sourceName() + " lookup of " + key + " refused: its circuit breaker is open");
                 }
                 if (error != null) {
-                    metrics.lookup(Tier.POSTGRES, Result.ERROR);
+                    metrics.lookup(sourceTier, Result.ERROR);
                     logFailure(key, error);
-                    throw new LookupUnavailableException("PostgreSQL lookup of " + key + " failed: " + error);
+                    throw new LookupUnavailableException(sourceName() + " lookup of " + key + " failed: "
+                            + GuardedTier.unwrap(error).getMessage());
                 }
-                metrics.lookup(Tier.POSTGRES, fromDb.active() ? Result.HIT : Result.NEGATIVE);
+                metrics.lookup(sourceTier, fromDb.active() ? Result.HIT : Result.NEGATIVE);
                 redis.put(fromDb, (fromDb.active() ? positiveTtl : negativeTtl));
-                return new Resolution(store(fromDb, askedAt), Tier.POSTGRES, false);
+                return new Resolution(store(fromDb, askedAt, mark), sourceTier, false);
             });
         });
     }
 
-    /** A failed PostgreSQL lookup: an outage at debug (the breaker logs it), anything unexpected loudly. */
+    private String sourceName() {
+        return sourceTier == Tier.AGENT ? "node agent" : "PostgreSQL";
+    }
+
+    /** A failed source lookup: an outage at debug (the breaker logs it), anything unexpected loudly. */
     private static void logFailure(String key, Throwable error) {
         Throwable cause = GuardedTier.unwrap(error);
-        if (cause instanceof java.sql.SQLException || cause instanceof IllegalStateException) {
+        if (cause instanceof java.sql.SQLException || cause instanceof IllegalStateException
+                || cause instanceof java.io.IOException) {
             log.debug("PostgreSQL lookup of {} failed: {}", key, cause.toString());
         } else {
             log.error("PostgreSQL lookup of {} failed unexpectedly", key, cause);
@@ -318,14 +347,14 @@ public final class Resolver {
      * higher revision is a regression: a forged or corrupt cache value, or a database restored
      * from a backup; counted and logged.
      */
-    private RouteEntry store(RouteEntry entry, long askedAt) {
+    private RouteEntry store(RouteEntry entry, long askedAt, long mark) {
         String key = entry.key();
         long now = clock.getAsLong();
         RouteEntry inNear = near.get(key);
         RouteEntry inL1 = fromL1(key, key, now);
         RouteEntry current = inNear == null || inL1 != null && inL1.revision() > inNear.revision() ? inL1 : inNear;
         if (current != null && !entry.replaces(current.revision(), current.fetchedAtMillis(), askedAt, now)) {
-            near.offer(current);
+            near.offer(current, RouteEntry.NOT_ASKED, 0, mark);
             return current;
         }
         if (current != null && current.revision() > entry.revision()) {
@@ -334,19 +363,21 @@ public final class Resolver {
                     + "a forged or corrupt cache value, or a restored database", key, entry.revision(),
                     entry.exists() ? entry.url() : "absent", current.revision(), current.url());
         }
-        near.offer(entry, askedAt, now);
-        writer.fill(entry, askedAt);
+        near.offer(entry, askedAt, now, mark);
+        if (writer != null) {
+            writer.fill(entry, askedAt);
+        }
         RouteEntry winner = near.get(key);
         return winner != null && winner.supersedes(entry) ? winner : entry;
     }
 
     /** Why a background thread of the lookup stopped on its own (the L1 writer), or null. */
     public String failure() {
-        return writer.failure();
+        return writer == null ? null : writer.failure();
     }
 
     /** Stops the L1 writer; returns whether it stopped (only then may L1 be closed). */
     public boolean close() {
-        return writer.close();
+        return writer == null || writer.close();
     }
 }

@@ -1,5 +1,6 @@
 package dev.trafficmanager.proxy.lookup;
 
+import dev.trafficmanager.proxy.metrics.ProxyMetrics.Tier;
 import java.util.concurrent.CompletionStage;
 
 /** L3: the source of truth (PostgreSQL). Implementations never block the caller. */
@@ -10,6 +11,11 @@ public interface RouteSource extends AutoCloseable {
      * exists. Fails when the source cannot answer.
      */
     CompletionStage<RouteEntry> fetch(String key);
+
+    /** The tier it is, for metrics and messages: PostgreSQL, or the node agent in node mode. */
+    default Tier tier() {
+        return Tier.POSTGRES;
+    }
 
     @Override
     void close();

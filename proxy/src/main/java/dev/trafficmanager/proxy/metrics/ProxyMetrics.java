@@ -28,7 +28,7 @@ public final class ProxyMetrics {
     private static final Logger log = LoggerFactory.getLogger(CircuitBreaker.class);
 
     /** The tier that answered a lookup; {@code NEAR} is the on-heap copy of L1. */
-    public enum Tier { NEAR, L1, REDIS, POSTGRES }
+    public enum Tier { NEAR, L1, REDIS, POSTGRES, AGENT }
 
     /** What a tier said: a route, a known absence (or inactive route), nothing, or a failure. */
     public enum Result { HIT, NEGATIVE, MISS, ERROR }
@@ -96,7 +96,13 @@ public final class ProxyMetrics {
         upstreamRetries = counter("tm_upstream_retries", "requests tried again because they never reached their upstream (a refused connection, or a reused one the upstream closed)");
     }
 
-    private Counter counter(String name, String description) {
+    /** The meters, for tests and tools that read one by name. */
+    public io.micrometer.core.instrument.MeterRegistry registry() {
+        return registry;
+    }
+
+    /** A counter of its own for a part of the sidecar (registered once per name). */
+    public Counter counter(String name, String description) {
         return Counter.builder(name).description(description).register(registry);
     }
 

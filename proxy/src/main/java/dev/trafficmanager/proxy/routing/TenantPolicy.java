@@ -61,6 +61,18 @@ public final class TenantPolicy {
         return slash > 0 && allows(key.substring(0, slash));
     }
 
+    /** The tenants served, by name, or null when every tenant is ({@code TM_ALLOWED_TENANTS=*}). */
+    public Set<String> named() {
+        if (any) {
+            return null;
+        }
+        Set<String> all = new LinkedHashSet<>(others);
+        if (own != null) {
+            all.add(own);
+        }
+        return Collections.unmodifiableSet(all);
+    }
+
     /** Why {@code tenant}'s routes are refused: the tenant_forbidden message. */
     public String refusal(CharSequence tenant) {
         return "tenant " + tenant + " is not served by this sidecar: it serves " + describe();

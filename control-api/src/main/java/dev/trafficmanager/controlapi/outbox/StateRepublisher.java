@@ -1,0 +1,77 @@
+package dev.trafficmanager.controlapi.outbox;
+
+import dev.trafficmanager.route.RouteEvent;
+import dev.trafficmanager.route.RouteEventCodec;
+import dev.trafficmanager.route.RouteEventType;
+import dev.trafficmanager.route.RouteKey;
+import dev.trafficmanager.route.RouteProtocol;
+import dev.trafficmanager.route.TenantPartitions;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Publishes every route's current state from PostgreSQL to a topic the relay has just created: a
+ * new topic (a migration to a new name, or one with more partitions) starts with one record per
+ * route, partitioned by tenant, so a consumer replaying its tenants' partitions finds every route.
+ * Runs on the relay's thread under its advisory lock, before any outbox round: an outbox event
+ * still unpublished goes out after the snapshot, so a key's last record on the topic is its newest.
+ */
+final class StateRepublisher {
+    private static final Logger log = LoggerFactory.getLogger(StateRepublisher.class);
+    private static final int FETCH = 5_000;
+
+    private final Producer<byte[], byte[]> producer;
+    private final String topic;
+    private final Duration sendTimeout;
+
+    StateRepublisher(Producer<byte[], byte[]> producer, String topic, Duration sendTimeout) {
+        this.producer = producer;
+        this.topic = topic;
+        this.sendTimeout = sendTimeout;
+    }
+
+    /** Sends every route's state and waits for Kafka to take all of it; returns how many. Throws if any send failed. */
+    int republish(Connection c) throws SQLException, InterruptedException, ExecutionException, TimeoutException {
+        int partitions = producer.partitionsFor(topic).size();
+        List<Future<RecordMetadata>> sent = new ArrayList<>();
+        long started = System.nanoTime();
+        try (PreparedStatement statement = c.prepareStatement(
+                "SELECT t.name, s.name, n.name, e.version, e.url, e.is_active, e.revision, e.updated_at, e.protocol"
+                        + " FROM endpoints e JOIN environments n ON n.id = e.environment_id"
+                        + " JOIN services s ON s.id = n.service_id JOIN tenants t ON t.id = s.tenant_id")) {
+            statement.setFetchSize(FETCH); // a cursor: a million routes never sit in memory at once
+            try (ResultSet rows = statement.executeQuery()) {
+                while (rows.next()) {
+                    RouteKey key = new RouteKey(rows.getString(1), rows.getString(2), rows.getString(3), rows.getString(4));
+                    boolean active = rows.getBoolean(6);
+                    RouteEvent event = new RouteEvent(active ? RouteEventType.UPDATED : RouteEventType.DEACTIVATED, key,
+                            rows.getString(5), active, rows.getLong(7), rows.getTimestamp(8).getTime(),
+                            RouteProtocol.parse(rows.getString(9)));
+                    sent.add(producer.send(new ProducerRecord<>(topic, TenantPartitions.of(key.tenant(), partitions),
+                            key.toBytes(), RouteEventCodec.encode(event))));
+                }
+            }
+        }
+        long deadline = System.nanoTime() + sendTimeout.toNanos();
+        for (Future<RecordMetadata> future : sent) {
+            future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        }
+        log.info("published the state of {} routes from PostgreSQL to the new topic {} ({} partitions) in {} ms",
+                sent.size(), topic, partitions, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+        return sent.size();
+    }
+}
