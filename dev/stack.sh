@@ -4,7 +4,7 @@
 # as a plain process owned by this checkout, with all data, logs and pid files
 # under $TM_HOME (default: <repo root>/.tm, git-ignored).
 #
-#   dev/stack.sh up [svc...]       start (default: postgres redis kafka); idempotent
+#   dev/stack.sh up [svc...]       start (default: postgres redis kafka pgbouncer); idempotent
 #   dev/stack.sh down [svc...]     stop what this launcher started (default: all)
 #   dev/stack.sh start|stop <svc>  same as up/down for the named service(s)
 #   dev/stack.sh restart [svc...]  down, then up
@@ -20,12 +20,13 @@
 # Environment (all optional):
 #   TM_HOME                   state directory (default <repo>/.tm)
 #   TM_PG_PORT=55432  TM_REDIS_PORT=56379  TM_KAFKA_PORT=59092  TM_KAFKA_CONTROLLER_PORT=59093
+#   TM_PGBOUNCER_PORT=56432   PgBouncer (transaction pooling) in front of PostgreSQL: the sidecars' lookups
 #   TM_START_TIMEOUT=60       seconds a service may take to accept connections
 #   TM_STOP_TIMEOUT=30        seconds to wait after SIGTERM before SIGKILL
 #   TM_KAFKA_HEAP_OPTS        default "-Xmx512m -Xms128m"
 #   TM_KAFKA_CDS=1            0 disables the JVM class-data-sharing archive (faster restarts)
 #
-# Missing PostgreSQL / Redis (and java / mvn) are installed from Debian's
+# Missing PostgreSQL / Redis / PgBouncer (and java / mvn) are installed from Debian's
 # packages on first use (needs root). Kafka has no Debian package: its jars come
 # from Maven Central through dev/kafka/pom.xml.
 set -euo pipefail
@@ -47,12 +48,13 @@ PG_PORT=${TM_PG_PORT:-55432}
 REDIS_PORT=${TM_REDIS_PORT:-56379}
 KAFKA_PORT=${TM_KAFKA_PORT:-59092}
 KAFKA_CPORT=${TM_KAFKA_CONTROLLER_PORT:-59093}
+BOUNCER_PORT=${TM_PGBOUNCER_PORT:-56432}
 START_TIMEOUT=${TM_START_TIMEOUT:-60}
 STOP_TIMEOUT=${TM_STOP_TIMEOUT:-30}
 KAFKA_HEAP_OPTS=${TM_KAFKA_HEAP_OPTS:--Xmx512m -Xms128m}
 
 HOST=127.0.0.1               # every service binds loopback only
-ALL_SERVICES=(postgres redis kafka)
+ALL_SERVICES=(postgres redis kafka pgbouncer)
 
 # Application-facing credentials (dev only, never used outside this machine). Every tier
 # requires them: the control API owns the schema and writes the topic; the sidecar may only read
@@ -73,7 +75,7 @@ KAFKA_SIDECAR_USER=tm-sidecar
 KAFKA_SIDECAR_PASSWORD=tm-sidecar-kafka-dev
 KAFKA_TOPIC_PREFIX=tm.           # the ACLs cover every topic named tm.* (tests and load runs use their own)
 
-for p in "$PG_PORT" "$REDIS_PORT" "$KAFKA_PORT" "$KAFKA_CPORT" "$START_TIMEOUT" "$STOP_TIMEOUT"; do
+for p in "$PG_PORT" "$REDIS_PORT" "$KAFKA_PORT" "$KAFKA_CPORT" "$BOUNCER_PORT" "$START_TIMEOUT" "$STOP_TIMEOUT"; do
   [[ $p =~ ^[0-9]+$ ]] || { echo "stack: not a number: '$p'" >&2; exit 2; }
 done
 
@@ -127,6 +129,7 @@ pid_is() {
   case $svc in
     postgres) [[ $comm == postgres ]] ;;
     redis)    [[ $comm == redis-server* ]] ;;
+    pgbouncer) [[ $comm == pgbouncer ]] ;;
     kafka)    cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
               [[ $cmd == *kafka.Kafka* ]] ;;
   esac
@@ -161,7 +164,7 @@ svc_pid() {
 }
 
 svc_port() {
-  case $1 in postgres) echo "$PG_PORT" ;; redis) echo "$REDIS_PORT" ;; kafka) echo "$KAFKA_PORT" ;; esac
+  case $1 in postgres) echo "$PG_PORT" ;; redis) echo "$REDIS_PORT" ;; kafka) echo "$KAFKA_PORT" ;; pgbouncer) echo "$BOUNCER_PORT" ;; esac
 }
 
 # Port a running instance was started on (recorded at start), else the configured one.
@@ -277,6 +280,7 @@ ensure_packages() {
     case $svc in
       postgres) compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || pkgs+=(postgresql) ;;
       redis)    command -v redis-server >/dev/null || pkgs+=(redis-server) ;;
+      pgbouncer) command -v pgbouncer >/dev/null || [[ -x /usr/sbin/pgbouncer ]] || pkgs+=(pgbouncer) ;;
       kafka)    command -v java >/dev/null || [[ -x ${JAVA_HOME:-/nonexistent}/bin/java ]] || pkgs+=(openjdk-17-jre-headless)
                 command -v mvn >/dev/null || pkgs+=(maven) ;;
     esac
@@ -407,6 +411,47 @@ pg_provision() {
   if [[ -z $("${psql[@]}" -c "SELECT 1 FROM pg_roles WHERE rolname = '$DB_SIDECAR_USER'") ]]; then
     "${psql[@]}" -c "CREATE ROLE $DB_SIDECAR_USER LOGIN PASSWORD '$DB_SIDECAR_PASSWORD'"
   fi
+  # Through PgBouncer the driver's per-connection options are dropped: the role carries the bound.
+  "${psql[@]}" -c "ALTER ROLE $DB_SIDECAR_USER SET statement_timeout = '2s'"
+}
+
+# --------------------------------------------------------------------------
+# PgBouncer: transaction pooling in front of PostgreSQL, for the sidecars' and agents' lookups.
+# Its files live beside PostgreSQL's (the postgres user runs it: PgBouncer refuses root).
+# --------------------------------------------------------------------------
+bouncer_bin() { command -v pgbouncer 2>/dev/null || echo /usr/sbin/pgbouncer; }
+
+bouncer_start() {
+  local dir t0 deadline
+  [[ -n $(svc_pid postgres) ]] || die "pgbouncer: start postgres first (dev/stack.sh up postgres pgbouncer)"
+  pg_locate || die "pgbouncer: no PostgreSQL data area"
+  dir=$PG_BASE/bouncer
+  as_pg mkdir -p "$dir"
+  port_open "$BOUNCER_PORT" && die "pgbouncer: port $BOUNCER_PORT is already in use by a process this launcher did not start"
+  # Plain-text passwords let PgBouncer answer SCRAM and log in to PostgreSQL with SCRAM itself.
+  printf '"%s" "%s"\n"%s" "%s"\n' "$DB_SIDECAR_USER" "$DB_SIDECAR_PASSWORD" "$DB_USER" "$DB_PASSWORD" \
+    | as_pg sh -c "umask 077; cat > '$dir/userlist.txt'"
+  printf '%s\n' "[databases]" "* = host=$HOST port=$PG_PORT" "[pgbouncer]" \
+    "listen_addr = $HOST" "listen_port = $BOUNCER_PORT" "unix_socket_dir =" \
+    "auth_type = scram-sha-256" "auth_file = $dir/userlist.txt" "pool_mode = transaction" \
+    "max_client_conn = 10000" "default_pool_size = 8" "min_pool_size = 0" "server_idle_timeout = 30" \
+    "; pgjdbc sends these; the statement timeout is set on the sidecars' role instead" \
+    "ignore_startup_parameters = extra_float_digits,options" \
+    "logfile = $dir/pgbouncer.log" "pidfile = $dir/pgbouncer.pid" \
+    | as_pg sh -c "cat > '$dir/pgbouncer.ini'"
+  ln -sfn "$dir/pgbouncer.log" "$LOG_DIR/pgbouncer.log"
+  rm -f "$dir/pgbouncer.pid"
+  t0=$(now_ms)
+  as_pg "$(bouncer_bin)" -d -q "$dir/pgbouncer.ini" >>"$LOG_DIR/pgbouncer.launch.log" 2>&1 9>&- \
+    || { show_log "$dir/pgbouncer.log" "$LOG_DIR/pgbouncer.launch.log"; die "pgbouncer: failed to launch"; }
+  deadline=$((SECONDS + START_TIMEOUT))
+  until [[ -s $dir/pgbouncer.pid ]]; do
+    ((SECONDS < deadline)) || abort_start pgbouncer "no pid file after ${START_TIMEOUT}s"
+    sleep 0.1
+  done
+  cp "$dir/pgbouncer.pid" "$RUN_DIR/pgbouncer.pid"
+  echo "$BOUNCER_PORT" >"$RUN_DIR/pgbouncer.port"
+  wait_ready pgbouncer "$t0"
 }
 
 pg_stop() {
@@ -633,6 +678,7 @@ is_ready() {
     # The port opens before the broker has finished starting (the controller
     # and the metadata catch-up come first), so wait for the log line too.
     kafka)    port_open "$KAFKA_PORT" && grep -q 'Kafka Server started' "$LOG_DIR/kafka.log" 2>/dev/null ;;
+    pgbouncer) port_open "$BOUNCER_PORT" ;;
   esac
 }
 
@@ -641,6 +687,7 @@ svc_logs() {
     postgres) echo "$LOG_DIR/postgres.log" ;;
     redis)    echo "$LOG_DIR/redis.log" ;;
     kafka)    echo "$LOG_DIR/kafka.log" ;;
+    pgbouncer) echo "$LOG_DIR/pgbouncer.log" ;;
   esac
 }
 
@@ -678,7 +725,7 @@ wait_ready() {
 check_services() {
   local s
   for s in "$@"; do
-    case $s in postgres|redis|kafka) ;; *) die "unknown service '$s' (known: ${ALL_SERVICES[*]})" ;; esac
+    case $s in postgres|redis|kafka|pgbouncer) ;; *) die "unknown service '$s' (known: ${ALL_SERVICES[*]})" ;; esac
   done
 }
 
@@ -696,7 +743,7 @@ cmd_up() {
       continue
     fi
     rm -f "$RUN_DIR/$svc.pid" "$RUN_DIR/$svc.port"   # stale
-    case $svc in postgres) pg_start ;; redis) redis_start ;; kafka) kafka_start ;; esac
+    case $svc in postgres) pg_start ;; redis) redis_start ;; kafka) kafka_start ;; pgbouncer) bouncer_start ;; esac
     echo "$svc up $HOST:$(svc_port "$svc") pid $(svc_pid "$svc") (started in $STARTED_IN)"
   done
 }
@@ -756,6 +803,11 @@ cmd_env() {
   local who=${1:-sidecar} pg redis kafka
   pg=$PG_PORT; redis=$REDIS_PORT; kafka=$KAFKA_PORT
   [[ -n $(svc_pid postgres) ]] && pg=$(running_port postgres)
+  # Sidecars and agents look routes up through PgBouncer; the control API's transactions go direct.
+  if [[ $who == sidecar ]]; then
+    pg=$BOUNCER_PORT
+    [[ -n $(svc_pid pgbouncer) ]] && pg=$(running_port pgbouncer)
+  fi
   [[ -n $(svc_pid redis) ]] && redis=$(running_port redis)
   [[ -n $(svc_pid kafka) ]] && kafka=$(running_port kafka)
   local db_user db_password kafka_user kafka_password

@@ -50,7 +50,8 @@ import java.util.TreeSet;
  * @param l1MaxEntries      TM_L1_MAX_ENTRIES, default 250000: fixed when the file is created
  * @param nearCacheEntries  TM_NEAR_CACHE_ENTRIES, default 10000; 0 turns the on-heap cache off
  * @param redisUrl          TM_REDIS_URL, default redis://127.0.0.1:56379; "off" disables the tier
- * @param dbUrl             TM_DB_URL, default jdbc:postgresql://127.0.0.1:55432/trafficmanager
+ * @param dbUrl             TM_DB_URL, default jdbc:postgresql://127.0.0.1:56432/trafficmanager (PgBouncer
+ *                          of the local stack, in transaction mode, in front of PostgreSQL)
  * @param dbUser            TM_DB_USER, default tm
  * @param dbPassword        TM_DB_PASSWORD, default tm
  * @param dbPoolSize        TM_LOOKUP_DB_POOL, default 4: connections and threads for L3 lookups
@@ -207,7 +208,7 @@ public record ProxyConfig(String bind, int port, String adminBind, int adminPort
                 s.integer("TM_L1_MAX_ENTRIES", 250_000, 1000, 100_000_000),
                 s.integer("TM_NEAR_CACHE_ENTRIES", 10_000, 0, 10_000_000),
                 s.string("TM_REDIS_URL", "redis://127.0.0.1:56379"),
-                s.string("TM_DB_URL", "jdbc:postgresql://127.0.0.1:55432/trafficmanager"),
+                s.string("TM_DB_URL", "jdbc:postgresql://127.0.0.1:56432/trafficmanager"),
                 s.string("TM_DB_USER", "tm"),
                 s.string("TM_DB_PASSWORD", "tm"),
                 s.integer("TM_LOOKUP_DB_POOL", 4, 1, 64),

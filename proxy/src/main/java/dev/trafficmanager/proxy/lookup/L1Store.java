@@ -131,6 +131,17 @@ public final class L1Store implements AutoCloseable {
 
     /** The same for PostgreSQL's answer to a question asked at {@code askedAt}, at {@code now} ({@link RouteEntry#replaces}). */
     boolean apply(RouteEntry entry, long askedAt, long now) {
+        try {
+            return write(entry, askedAt, now);
+        } catch (IllegalStateException e) {
+            if (String.valueOf(e.getMessage()).contains("extra segment tier")) {
+                throw new Full(entry.key(), size());
+            }
+            throw e;
+        }
+    }
+
+    private boolean write(RouteEntry entry, long askedAt, long now) {
         try (ExternalMapQueryContext<CharSequence, byte[], ?> context = map.queryContext(entry.key())) {
             lock(context, entry.key());
             MapEntry<CharSequence, byte[]> present = context.entry();
@@ -207,6 +218,20 @@ public final class L1Store implements AutoCloseable {
             super("the L1 segment of " + key + " stayed locked for " + WRITE_LOCK_WAIT_MILLIS
                     + " ms: a process sharing the file probably died holding its lock", null, false, false);
         }
+    }
+
+    /** L1 has no room left for a new key: its file was sized for fewer routes ({@code TM_L1_MAX_ENTRIES}). */
+    static final class Full extends RuntimeException {
+        Full(String key, long entries) {
+            super("L1 is full at " + entries + " entries (no room for " + key + "): routes not in it are looked up in "
+                    + "Redis and PostgreSQL (or the node agent) instead. TM_L1_MAX_ENTRIES sizes a new file; "
+                    + "see the README's sizing rule", null, false, false);
+        }
+    }
+
+    /** The room left in the file, in percent (the file's own figure). */
+    public double freePercent() {
+        return map.percentageFreeSpace();
     }
 
     /** Whether L1 is at least 90 % full; then negative entries stay out of it. */

@@ -38,6 +38,9 @@ final class L1Writer {
     private final LongSupplier clock;
     private final long negativeTtlMillis;
     private final Thread thread;
+    private static final long FULL_WARNING_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
+    private final io.micrometer.core.instrument.Counter full;
+    private long lastFullWarning = System.nanoTime() - FULL_WARNING_EVERY_NANOS;
     private long nextSweepNanos;
     private volatile boolean running = true;
     /** Why the thread stopped on its own, or null. */
@@ -53,6 +56,9 @@ final class L1Writer {
         this.near = near;
         this.onEventApplied = onEventApplied;
         this.metrics = metrics;
+        this.full = metrics.counter("tm_l1_full_writes", "entries not written to L1 because it was full (served from "
+                + "the near cache, then looked up again in Redis and PostgreSQL)");
+        metrics.gauge("tm_l1_free_percent", "room left in the L1 file, in percent", l1::freePercent);
         this.thread = new Thread(this::run, "l1-writer");
         thread.setDaemon(true);
         thread.start();
@@ -147,6 +153,13 @@ final class L1Writer {
             if (!stored) {
                 RouteEntry inL1 = l1.get(entry.key(), entry.key());
                 newest = inL1 != null ? inL1 : entry;
+            }
+        } catch (L1Store.Full e) {
+            full.increment();
+            long now = System.nanoTime();
+            if (now - lastFullWarning > FULL_WARNING_EVERY_NANOS) {
+                lastFullWarning = now;
+                log.warn("{} (warned once a minute; tm_l1_full_writes counts them)", e.getMessage());
             }
         } catch (L1Store.LockedSegment e) {
             metrics.l1LockBusy().increment();

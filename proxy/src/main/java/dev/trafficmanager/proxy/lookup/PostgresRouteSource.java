@@ -22,6 +22,12 @@ import java.util.function.LongSupplier;
  * L3: reads a route from PostgreSQL with blocking JDBC on a bounded pool of its own threads, never
  * on an event loop. A full queue, a pool wait past the lookup timeout, a statement past it or a
  * dead server all fail the lookup quickly instead of piling up.
+ *
+ * <p>Fit for a pooler in transaction mode (PgBouncer) in front of PostgreSQL, as fleets should run:
+ * the pool keeps no idle connection ({@code minimumIdle} 0: ten thousand idle sidecars hold no
+ * server connection), and statements are never prepared by name on the server
+ * ({@code prepareThreshold=0}: the unnamed statement of the extended protocol, which a transaction
+ * pooler may send to any server connection), unless the URL says otherwise.
  */
 public final class PostgresRouteSource implements RouteSource {
     private static final String QUERY = """
@@ -32,6 +38,8 @@ public final class PostgresRouteSource implements RouteSource {
               JOIN endpoints e ON e.environment_id = n.id
              WHERE t.name = ? AND s.name = ? AND n.name = ? AND e.version = ?""";
     private static final int QUEUE = 1024;
+    /** An unused connection closes after this long (HikariCP's floor is 10 s). */
+    static final long IDLE_TIMEOUT_MILLIS = 30_000;
 
     private final HikariDataSource dataSource;
     private final ThreadPoolExecutor executor;
@@ -46,7 +54,8 @@ public final class PostgresRouteSource implements RouteSource {
         hikari.setUsername(user);
         hikari.setPassword(password);
         hikari.setMaximumPoolSize(poolSize);
-        hikari.setMinimumIdle(1);
+        hikari.setMinimumIdle(0);
+        hikari.setIdleTimeout(IDLE_TIMEOUT_MILLIS);
         hikari.setReadOnly(true);
         hikari.setConnectionTimeout(Math.max(250, timeout.toMillis()));
         hikari.setValidationTimeout(Math.max(250, Math.min(timeout.toMillis(), 1000)));
@@ -56,6 +65,7 @@ public final class PostgresRouteSource implements RouteSource {
         hikari.addDataSourceProperty("socketTimeout", String.valueOf(Math.max(2, timeout.toSeconds() + 1)));
         hikari.addDataSourceProperty("options", "-c statement_timeout=" + timeout.toMillis());
         hikari.addDataSourceProperty("ApplicationName", "tm-sidecar");
+        hikari.addDataSourceProperty("prepareThreshold", "0"); // a URL parameter overrides it
         this.dataSource = new HikariDataSource(hikari);
         this.executor = new ThreadPoolExecutor(poolSize, poolSize, 60, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(QUEUE), r -> {
@@ -91,6 +101,11 @@ public final class PostgresRouteSource implements RouteSource {
         } catch (SQLException e) {
             throw new CompletionException(e);
         }
+    }
+
+    /** Connections open now, in use or not: none once idle past {@link #IDLE_TIMEOUT_MILLIS}. */
+    public int openConnections() {
+        return dataSource.getHikariPoolMXBean() == null ? 0 : dataSource.getHikariPoolMXBean().getTotalConnections();
     }
 
     @Override
