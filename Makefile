@@ -1,7 +1,7 @@
 # Traffic Manager: the README's two commands are `make run` and `make test`.
 SHELL := /bin/bash
 
-.PHONY: run test build stack-up stack-down stack-status bench bench-api loadtest soak clean
+.PHONY: run test build stack-up stack-down stack-status bench bench-api loadtest soak fleet clean
 
 run:            ## the whole stack, control API and sidecar, with a demo; Ctrl-C stops it all
 	bash dev/run.sh
@@ -32,6 +32,9 @@ loadtest:       ## the sidecar against nginx, HAProxy and direct; report and cha
 
 soak:           ## 10 minutes of load, route changes and a fault a minute; report in loadtest/results/soak/
 	bash loadtest/soak.sh
+
+fleet:          ## a node agent and 50 node-mode sidecars beside standalone ones: memory, connections, propagation; report in loadtest/results/fleet/
+	bash loadtest/fleet.sh
 
 clean:
 	mvn -B -q clean
