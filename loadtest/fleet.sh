@@ -172,7 +172,7 @@ status=0
 ) || status=$?
 if [[ ${TM_FLEET_KEEP:-0} == 1 ]]; then
   log "TM_FLEET_KEEP=1: the fleet stays up (processes in $processes); Ctrl-C stops it"
-  sleep 3600
+  sleep 3600 & wait $!   # wait: a signal interrupts it, so the cleanup runs at once
 fi
 ((status == 0)) || exit "$status"
 
