@@ -33,7 +33,8 @@ import java.util.Set;
  *                         for a server too hung to cancel
  * @param kafkaBootstrap   TM_KAFKA_BOOTSTRAP, default 127.0.0.1:59092
  * @param topic            TM_KAFKA_TOPIC, default tm.route-events
- * @param topicPartitions  TM_KAFKA_TOPIC_PARTITIONS, default 3: used only when creating the topic
+ * @param topicPartitions  TM_KAFKA_TOPIC_PARTITIONS, default 32: used only when creating the topic; a
+ *                         consumer of one tenant reads about one partition's share of it
  * @param topicReplication TM_KAFKA_TOPIC_REPLICATION, default 1: used only when creating the topic
  * @param outboxBatch      TM_OUTBOX_BATCH, default 500 events per relay transaction
  * @param outboxPoll       TM_OUTBOX_POLL_MS, default 200: how often the relay looks for events
@@ -77,7 +78,7 @@ public record ControlApiConfig(String bindAddress, int port, String adminToken, 
                 s.millis("TM_DB_STATEMENT_TIMEOUT_MS", 5000, 100),
                 s.string("TM_KAFKA_BOOTSTRAP", "127.0.0.1:59092"),
                 s.string("TM_KAFKA_TOPIC", "tm.route-events"),
-                s.integer("TM_KAFKA_TOPIC_PARTITIONS", 3, 1, 1000),
+                s.integer("TM_KAFKA_TOPIC_PARTITIONS", 32, 1, 1000),
                 (short) s.integer("TM_KAFKA_TOPIC_REPLICATION", 1, 1, 10),
                 s.integer("TM_OUTBOX_BATCH", 500, 1, 10000),
                 s.millis("TM_OUTBOX_POLL_MS", 200, 10),

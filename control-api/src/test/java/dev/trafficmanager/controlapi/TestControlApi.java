@@ -42,6 +42,7 @@ public final class TestControlApi implements AutoCloseable {
         env.put("TM_DB_URL", jdbcUrl());
         env.put("TM_KAFKA_TOPIC", topic);
         env.put("TM_OUTBOX_POLL_MS", "50");
+        env.put("TM_KAFKA_TOPIC_PARTITIONS", "3"); // a topic per test: keep the broker's partition count low
         env.putAll(overrides);
         return new TestControlApi(ControlApi.start(ControlApiConfig.fromEnv(env)), topic);
     }

@@ -28,7 +28,9 @@ import org.slf4j.LoggerFactory;
  * new topic (a migration to a new name, or one with more partitions) starts with one record per
  * route, partitioned by tenant, so a consumer replaying its tenants' partitions finds every route.
  * Runs on the relay's thread under its advisory lock, before any outbox round: an outbox event
- * still unpublished goes out after the snapshot, so a key's last record on the topic is its newest.
+ * still unpublished goes out after the snapshot, so a key's last record on the topic is its newest;
+ * a route with such an event is left to it, so a route written as the topic was created is not
+ * published twice.
  */
 final class StateRepublisher {
     private static final Logger log = LoggerFactory.getLogger(StateRepublisher.class);
@@ -52,7 +54,10 @@ final class StateRepublisher {
         try (PreparedStatement statement = c.prepareStatement(
                 "SELECT t.name, s.name, n.name, e.version, e.url, e.is_active, e.revision, e.updated_at, e.protocol"
                         + " FROM endpoints e JOIN environments n ON n.id = e.environment_id"
-                        + " JOIN services s ON s.id = n.service_id JOIN tenants t ON t.id = s.tenant_id")) {
+                        + " JOIN services s ON s.id = n.service_id JOIN tenants t ON t.id = s.tenant_id"
+                        // a route with an event still in the outbox gets it from there, after this: not twice
+                        + " WHERE NOT EXISTS (SELECT 1 FROM route_events ev WHERE ev.endpoint_id = e.id"
+                        + " AND ev.published_at IS NULL)")) {
             statement.setFetchSize(FETCH); // a cursor: a million routes never sit in memory at once
             try (ResultSet rows = statement.executeQuery()) {
                 while (rows.next()) {
