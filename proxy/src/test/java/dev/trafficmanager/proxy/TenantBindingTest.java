@@ -36,6 +36,7 @@ class TenantBindingTest {
     private static TestUpstream theirs;
     private static String other;
     private static Sidecar sidecar;
+    private static Sidecar otherSidecar;
 
     @BeforeAll
     static void start() throws Exception {
@@ -46,6 +47,11 @@ class TenantBindingTest {
         String otherToken = harness.api.client.createTenant(TestControlApi.ADMIN_TOKEN, other);
         assertThat(harness.api.client.put("/v1/routes/" + other + "/hello/prod/v1", otherToken,
                 ApiClient.urlBody(theirs.url("/theirs"))).status()).isEqualTo(201);
+        // The other tenant's route reaches the L1 file the way it does on a shared node: a sidecar of
+        // that tenant writes it there (ours replays only its own tenant's events).
+        Map<String, String> otherEnv = harness.transparentSidecarEnv(dir.resolve("routes.l1"));
+        otherEnv.put("TM_TENANT", other);
+        otherSidecar = SidecarHarness.startReady(otherEnv);
         sidecar = SidecarHarness.startReady(harness.transparentSidecarEnv(dir.resolve("routes.l1")));
         harness.newRoute(sidecar, "hello", ours.url("/ours"));
         Poll.until(Duration.ofSeconds(5), "the other tenant's route in L1", () -> sidecar.resolver().entry(otherKey()) != null);
@@ -54,6 +60,7 @@ class TenantBindingTest {
     @AfterAll
     static void stop() {
         sidecar.close();
+        otherSidecar.close();
         ours.close();
         theirs.close();
         harness.close();
