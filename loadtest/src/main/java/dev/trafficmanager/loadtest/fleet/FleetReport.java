@@ -150,6 +150,8 @@ final class FleetReport {
     }
 
     private void writeChanges(StringBuilder md) {
+        long warmupEnd = load.marks.stream().filter(m -> m.what().equals("changes start")).findFirst().orElseThrow().atMillis();
+        long changesEnd = load.marks.stream().filter(m -> m.what().equals("changes done")).findFirst().orElseThrow().atMillis();
         long late = Arrays.stream(changes).filter(ms -> ms >= 10_000).count();
         long nodes = atStart.stream().filter(s -> s.process().role().startsWith("node")).count();
         long tenants = atStart.stream().filter(s -> s.process().role().startsWith("node")).map(s -> s.process().tenant()).distinct().count();
@@ -160,6 +162,9 @@ final class FleetReport {
                 + "|---|---|---|---|%n| %.1f ms | %.1f ms | %.1f ms | %d |%n%n![Propagation](propagation.png)%n%n",
                 changes.length, load.rate(), nodes / Math.max(1, tenants), nodes, tenants, percentile(changes, 50),
                 percentile(changes, 99), percentile(changes, 100), late));
+        md.append(String.format(Locale.ROOT, "Errors on the load's requests (known routes): %d during the warm-up before "
+                + "the changes (every sidecar compiling its request path at once), %d while the changes ran.%n%n",
+                load.errorsBetween(0, warmupEnd), load.errorsBetween(warmupEnd, changesEnd)));
         if (!Fleet.POLL_ERRORS.isEmpty()) {
             md.append(String.format(Locale.ROOT, "%d resolve polls failed (retried); the first: `%s`%n%n", Fleet.POLL_ERRORS.size(),
                     Fleet.POLL_ERRORS.peek()));
