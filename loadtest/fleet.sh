@@ -177,24 +177,5 @@ if [[ ${TM_FLEET_KEEP:-0} == 1 ]]; then
 fi
 ((status == 0)) || exit "$status"
 
-gnuplot <<GNUPLOT
-set terminal pngcairo size 900,420
-set output '$OUT/pss.png'
-set title 'PSS per process by role (median)'
-set style data histograms
-set style histogram clustered gap 1
-set style fill solid 0.8 border -1
-set ylabel 'MiB'
-set yrange [0:*]
-set key top left
-plot '$OUT/pss.tsv' using 2:xtic(1) title 'at start', '' using 3 title 'under load'
-set output '$OUT/propagation.png'
-set title 'Route change until every node sidecar of its tenant serves it'
-set style data lines
-set xlabel 'ms'
-set ylabel 'share of changes'
-set yrange [0:1]
-set logscale x
-plot '$OUT/propagation.tsv' using 1:2 skip 1 lw 2 title 'changes (CDF)'
-GNUPLOT
+bash "$ROOT/loadtest/fleet-charts.sh" "$OUT"
 log "report: $OUT/report.md"

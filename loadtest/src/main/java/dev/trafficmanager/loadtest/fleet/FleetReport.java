@@ -135,7 +135,7 @@ final class FleetReport {
         }
         md.append(String.format(Locale.ROOT, "%nThe topic holds %,d bytes of records (keys and values). Connections are "
                 + "counted under load with `ss -tnp`; a lookup pool keeps no idle connection, so PostgreSQL and PgBouncer "
-                + "figures are what was open at that moment.%n%n![PSS by role](pss.png)%n%n", topicBytes));
+                + "figures are what was open at that moment.%n%n![PSS by role](pss.png)%n%n![Connections by role](connections.png)%n%n", topicBytes));
         writeChanges(md);
         writeRestart(md);
         writeExtrapolation(md, start, loaded);
