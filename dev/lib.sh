@@ -15,7 +15,7 @@ services_up() {
 # Stops the stack services that were not up when $1 (a list from services_up) was taken.
 stop_services_not_in() {
   local before="$1" svc
-  for svc in postgres redis kafka; do
+  for svc in pgbouncer postgres redis kafka; do   # pgbouncer first: it is a client of postgres
     if ! grep -qx "$svc" <<<"$before"; then
       bash "$ROOT/dev/stack.sh" stop "$svc" || true
     fi

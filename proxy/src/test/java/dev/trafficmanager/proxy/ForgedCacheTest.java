@@ -8,6 +8,7 @@ import dev.trafficmanager.route.RouteEvent;
 import dev.trafficmanager.route.RouteEventCodec;
 import dev.trafficmanager.route.RouteEventType;
 import dev.trafficmanager.route.RouteKey;
+import dev.trafficmanager.route.TenantPartitions;
 import dev.trafficmanager.testing.LocalStack;
 import dev.trafficmanager.testing.Poll;
 import dev.trafficmanager.testing.TestUpstream;
@@ -90,7 +91,9 @@ class ForgedCacheTest {
                     System.currentTimeMillis());
             long sent;
             try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
-                producer.send(new ProducerRecord<>(harness.api.topic, key.toString().getBytes(StandardCharsets.US_ASCII),
+                // To the partition the sidecar reads: its tenant's (one elsewhere would never reach it).
+                int partition = TenantPartitions.of(key.tenant(), producer.partitionsFor(harness.api.topic).size());
+                producer.send(new ProducerRecord<>(harness.api.topic, partition, key.toString().getBytes(StandardCharsets.US_ASCII),
                         RouteEventCodec.encode(forged))).get();
                 sent = System.nanoTime();
             }

@@ -18,6 +18,7 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
+import io.netty.handler.codec.http2.DefaultHttp2PingFrame;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameCodec;
@@ -51,6 +52,8 @@ public final class H2Upstream implements AutoCloseable {
     private final Channel server;
     final List<String> requestHeads = new CopyOnWriteArrayList<>();
     final List<Channel> connections = new CopyOnWriteArrayList<>();
+    /** PING acknowledgements received, on any connection. */
+    private final java.util.concurrent.atomic.AtomicInteger pingAcks = new java.util.concurrent.atomic.AtomicInteger();
     /** The most streams seen open at once on one connection. */
     final AtomicInteger maxActiveStreams = new AtomicInteger();
     private final String scheme;
@@ -91,7 +94,15 @@ public final class H2Upstream implements AutoCloseable {
                                         stream.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(true),
                                                 new HttpObjectAggregator(16 << 20), new Answer());
                                     }
-                                }));
+                                }), new io.netty.channel.ChannelInboundHandlerAdapter() {
+                                    @Override
+                                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                                        if (msg instanceof io.netty.handler.codec.http2.Http2PingFrame ping && ping.ack()) {
+                                            pingAcks.incrementAndGet();
+                                        }
+                                        ctx.fireChannelRead(msg);
+                                    }
+                                });
                     }
                 })
                 .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).sync().channel();
@@ -131,10 +142,20 @@ public final class H2Upstream implements AutoCloseable {
     }
 
     /** GOAWAY (NO_ERROR) on every connection: the streams open finish, no new one is taken. */
+    /**
+     * Sends GOAWAY on every open connection, then a PING, and returns once each PING was acknowledged:
+     * the peer handles frames in order, so by then it has handled the GOAWAY (a request sent after
+     * this call cannot race it onto the old connection).
+     */
     void goAwayEverywhere() {
-        for (Channel connection : connections) {
-            connection.writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR));
+        List<Channel> open = connections.stream().filter(Channel::isActive).toList();
+        int acked = pingAcks.get();
+        for (Channel connection : open) {
+            connection.write(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR));
+            connection.writeAndFlush(new DefaultHttp2PingFrame(42));
         }
+        dev.trafficmanager.testing.Poll.until(java.time.Duration.ofSeconds(5), "the PING after the GOAWAY acknowledged",
+                () -> pingAcks.get() >= acked + open.size());
     }
 
     @Override

@@ -7,6 +7,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.slf4j.Logger;
@@ -45,6 +46,7 @@ public final class TopicSetup implements AutoCloseable {
                 TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, "1"));
         try {
             admin.createTopics(List.of(newTopic)).all().get(10, TimeUnit.SECONDS);
+            awaitLeaders();
             log.info("created compacted topic {} with {} partitions", topic, partitions);
         } catch (ExecutionException e) {
             if (!(e.getCause() instanceof TopicExistsException)) {
@@ -55,6 +57,25 @@ public final class TopicSetup implements AutoCloseable {
         done = true;
         close();
         return created;
+    }
+
+    /**
+     * Waits (up to 10 s) until every partition of the new topic has a leader: the relay publishes to
+     * it at once, and sends to a partition whose leader the broker has not settled yet fail with
+     * NOT_LEADER_OR_FOLLOWER until the producer's delivery timeout (seen on a loaded machine).
+     */
+    private void awaitLeaders() throws InterruptedException, ExecutionException, TimeoutException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            TopicDescription description = admin.describeTopics(List.of(topic)).allTopicNames().get(10, TimeUnit.SECONDS)
+                    .get(topic);
+            if (description != null && description.partitions().size() == partitions
+                    && description.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty())) {
+                return;
+            }
+            Thread.sleep(50); // polling the broker's metadata with a deadline; nothing to wait on instead
+        }
+        log.warn("not every partition of {} had a leader 10 s after its creation; publishing anyway", topic);
     }
 
     @Override
