@@ -35,6 +35,11 @@ import org.slf4j.LoggerFactory;
 final class StateRepublisher {
     private static final Logger log = LoggerFactory.getLogger(StateRepublisher.class);
     private static final int FETCH = 5_000;
+    /**
+     * Records sent before waiting for their acknowledgements: a record's delivery timeout runs from
+     * its send, so a million queued at once expire in the producer (seen: the whole state sent twice).
+     */
+    private static final int WINDOW = 10_000;
 
     private final Producer<byte[], byte[]> producer;
     private final String topic;
@@ -49,7 +54,8 @@ final class StateRepublisher {
     /** Sends every route's state and waits for Kafka to take all of it; returns how many. Throws if any send failed. */
     int republish(Connection c) throws SQLException, InterruptedException, ExecutionException, TimeoutException {
         int partitions = producer.partitionsFor(topic).size();
-        List<Future<RecordMetadata>> sent = new ArrayList<>();
+        List<Future<RecordMetadata>> window = new ArrayList<>(WINDOW);
+        int sent = 0;
         long started = System.nanoTime();
         try (PreparedStatement statement = c.prepareStatement(
                 "SELECT t.name, s.name, n.name, e.version, e.url, e.is_active, e.revision, e.updated_at, e.protocol"
@@ -66,17 +72,27 @@ final class StateRepublisher {
                     RouteEvent event = new RouteEvent(active ? RouteEventType.UPDATED : RouteEventType.DEACTIVATED, key,
                             rows.getString(5), active, rows.getLong(7), rows.getTimestamp(8).getTime(),
                             RouteProtocol.parse(rows.getString(9)));
-                    sent.add(producer.send(new ProducerRecord<>(topic, TenantPartitions.of(key.tenant(), partitions),
+                    window.add(producer.send(new ProducerRecord<>(topic, TenantPartitions.of(key.tenant(), partitions),
                             key.toBytes(), RouteEventCodec.encode(event))));
+                    sent++;
+                    if (window.size() == WINDOW) {
+                        await(window);
+                    }
                 }
             }
         }
+        await(window);
+        log.info("published the state of {} routes from PostgreSQL to the new topic {} ({} partitions) in {} ms",
+                sent, topic, partitions, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+        return sent;
+    }
+
+    /** Waits for Kafka to acknowledge every record of the window, then empties it; throws on the first failure. */
+    private void await(List<Future<RecordMetadata>> window) throws InterruptedException, ExecutionException, TimeoutException {
         long deadline = System.nanoTime() + sendTimeout.toNanos();
-        for (Future<RecordMetadata> future : sent) {
+        for (Future<RecordMetadata> future : window) {
             future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         }
-        log.info("published the state of {} routes from PostgreSQL to the new topic {} ({} partitions) in {} ms",
-                sent.size(), topic, partitions, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
-        return sent.size();
+        window.clear();
     }
 }
