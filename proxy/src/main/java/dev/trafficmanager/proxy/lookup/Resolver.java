@@ -68,6 +68,7 @@ public final class Resolver {
     private final GuardedTier fromPostgres;
     private final Tier sourceTier;
     private final ConcurrentHashMap<String, CompletableFuture<Resolution>> inflight = new ConcurrentHashMap<>();
+    private final LastKnown lastKnown;
     /** False after a lookup no tier could answer, true again after one succeeds. */
     private volatile boolean sourcesAnswering = true;
 
@@ -95,6 +96,7 @@ public final class Resolver {
                 metrics, postgres::fetch);
         this.sourceTier = postgres.tier();
         this.writer = writesL1 ? new L1Writer(l1, near, redis::delete, metrics, clock, negativeTtl) : null;
+        this.lastKnown = new LastKnown(near, key -> fromL1(key, key, clock.getAsLong()), metrics, timeoutMillis);
         l1.listen(metrics.invalidEntries(Tier.L1)::increment, metrics.l1LockBusy()::increment);
         metrics.gauge("tm_l1_entries", "entries in the L1 file", l1::size);
         metrics.gauge("tm_near_cache_entries", "entries in the on-heap copy of L1", near::size);
@@ -142,23 +144,8 @@ public final class Resolver {
      * tier answers within the lookup timeout and nothing is cached for the key.
      */
     public CompletableFuture<Resolution> resolve(String key) {
-        return lookup(key).handle((resolution, error) -> {
-            if (error == null) {
-                return resolution;
-            }
-            // Only on failure, and off the event loop: the last known entry, however old.
-            RouteEntry inNear = near.get(key);
-            RouteEntry known = inNear != null ? inNear : fromL1(key, key, clock.getAsLong());
-            if (known != null) {
-                metrics.staleServes().increment();
-                return new Resolution(known, inNear != null ? Tier.NEAR : Tier.L1, true);
-            }
-            metrics.lookupsUnavailable().increment();
-            Throwable cause = GuardedTier.unwrap(error);
-            String why = cause instanceof TimeoutException ? "no tier answered within " + timeoutMillis + " ms"
-                    : cause.getMessage() != null ? cause.getMessage() : cause.toString();
-            throw new LookupUnavailableException(why + "; nothing is cached for " + key);
-        });
+        return lookup(key).handle((resolution, error) -> error == null ? CompletableFuture.completedFuture(resolution)
+                : lastKnown.serve(key, error)).thenCompose(answer -> answer);
     }
 
     /** Why a lookup failed, in a few words (its cause's message). */
