@@ -113,11 +113,10 @@ public final class Fleet {
             String tenant = tenants.get(i % tenants.size());
             String service = "svc-" + (i % routes);
             long start = System.nanoTime();
-            HttpResponse<String> put = probes.http().send(HttpRequest.newBuilder(URI.create(a.get("--api") + "/v1/routes/"
-                            + tenant + "/" + service + "/prod/v1")).timeout(Duration.ofSeconds(10))
-                    .header("Authorization", "Bearer " + a.get("--token"))
-                    .PUT(HttpRequest.BodyPublishers.ofString("{\"url\":\"" + a.get("--upstream") + "/c/" + i + "\"}")).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            HttpRequest request = HttpRequest.newBuilder(URI.create(a.get("--api") + "/v1/routes/" + tenant + "/" + service
+                            + "/prod/v1")).timeout(Duration.ofSeconds(10)).header("Authorization", "Bearer " + a.get("--token"))
+                    .PUT(HttpRequest.BodyPublishers.ofString("{\"url\":\"" + a.get("--upstream") + "/c/" + i + "\"}")).build();
+            HttpResponse<String> put = put(probes, request);
             if (put.statusCode() / 100 != 2) {
                 throw new IllegalStateException("PUT " + tenant + "/" + service + " answered " + put.statusCode() + ": " + put.body());
             }
@@ -137,6 +136,20 @@ public final class Fleet {
             millis[i] = last / 1e6;
         }
         return millis;
+    }
+
+    /** The PUT, sent again (it is idempotent) when a saturated machine let its connect time out; at most 5 tries. */
+    private static HttpResponse<String> put(Probes probes, HttpRequest request) throws IOException, InterruptedException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return probes.http().send(request, HttpResponse.BodyHandlers.ofString());
+            } catch (java.net.http.HttpConnectTimeoutException e) {
+                if (attempt == 5) {
+                    throw e;
+                }
+                POLL_ERRORS.add(System.currentTimeMillis() + " PUT " + request.uri() + ": " + e);
+            }
+        }
     }
 
     /** Polls {@code url} until its revision reaches {@code revision}; completes with nanoseconds since {@code start}. */

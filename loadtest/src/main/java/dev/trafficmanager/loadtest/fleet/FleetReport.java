@@ -166,7 +166,7 @@ final class FleetReport {
                 + "the changes (every sidecar compiling its request path at once), %d while the changes ran.%n%n",
                 load.errorsBetween(0, warmupEnd), load.errorsBetween(warmupEnd, changesEnd)));
         if (!Fleet.POLL_ERRORS.isEmpty()) {
-            md.append(String.format(Locale.ROOT, "%d resolve polls failed (retried); the first: `%s`%n%n", Fleet.POLL_ERRORS.size(),
+            md.append(String.format(Locale.ROOT, "%d of the measurement's own requests (resolve polls, PUTs that could not connect) failed and were sent again; the first: `%s`%n%n", Fleet.POLL_ERRORS.size(),
                     Fleet.POLL_ERRORS.peek()));
         }
     }
