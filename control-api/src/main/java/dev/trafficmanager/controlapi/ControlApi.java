@@ -54,6 +54,11 @@ public final class ControlApi implements AutoCloseable {
         this.server = server;
     }
 
+    /** Whether the outbox relay has completed a round since the start (its topic exists and takes records). */
+    public boolean relayPublishing() {
+        return relay.published();
+    }
+
     /** Migrates the schema (waiting for PostgreSQL up to a minute), starts the relay and the server. */
     public static ControlApi start(ControlApiConfig config) throws InterruptedException {
         Database database = new Database(config);

@@ -44,7 +44,12 @@ public final class TestControlApi implements AutoCloseable {
         env.put("TM_OUTBOX_POLL_MS", "50");
         env.put("TM_KAFKA_TOPIC_PARTITIONS", "3"); // a topic per test: keep the broker's partition count low
         env.putAll(overrides);
-        return new TestControlApi(ControlApi.start(ControlApiConfig.fromEnv(env)), topic);
+        ControlApi api = ControlApi.start(ControlApiConfig.fromEnv(env));
+        // A new topic's partitions may refuse records for seconds on a loaded machine (NOT_LEADER while the
+        // broker sets up their logs): a test's first route must not wait behind that within its own deadline.
+        dev.trafficmanager.testing.Poll.until(java.time.Duration.ofSeconds(60), "the relay publishing to " + topic,
+                api::relayPublishing);
+        return new TestControlApi(api, topic);
     }
 
     public static TestControlApi start() throws InterruptedException {

@@ -65,6 +65,8 @@ public final class OutboxRelay implements AutoCloseable {
     private final StateRepublisher republisher;
     /** The relay created the topic and has yet to publish the state of every route to it. */
     private boolean republishDue;
+    /** A round has published since the start (the topic exists, and takes records). */
+    private volatile boolean published;
     private final Semaphore wake = new Semaphore(0);
     private final Thread thread;
     private volatile boolean running = true;
@@ -87,6 +89,11 @@ public final class OutboxRelay implements AutoCloseable {
         thread.start();
     }
 
+    /** Whether a round has succeeded since the start: the topic exists and (after a republish) takes records. */
+    public boolean published() {
+        return published;
+    }
+
     /** Asks the relay to look at the outbox now rather than at its next poll. */
     public void wakeUp() {
         if (wake.availablePermits() == 0) {
@@ -103,12 +110,13 @@ public final class OutboxRelay implements AutoCloseable {
                 if (republishDue) {
                     republishDue = !republish();
                 }
-                int published = relayOnce();
+                int sent = relayOnce();
+                published = true;
                 if (failures > 0) {
                     log.info("outbox relay is publishing again after {} failed rounds", failures);
                 }
                 failures = 0;
-                if (published < batchSize) {
+                if (sent < batchSize) {
                     awaitWake(pollInterval);
                 }
             } catch (InterruptedException e) {
