@@ -63,6 +63,15 @@ for v in 1 2; do
 done
 curl -sS -o /dev/null -X PUT "$API/v1/routes/demo/chat/prod/v1" -H "Authorization: Bearer $DEMO_TOKEN" \
   -d "{\"url\":\"http://127.0.0.1:${DEMO_PORTS[2]}/\"}"
+# A 90/10 split of hello between v1 and v2 for requests that name no version, sticky by x-user-id.
+curl -sS -o /dev/null -X PUT "$API/v1/splits/demo/hello/prod" -H "Authorization: Bearer $DEMO_TOKEN" \
+  -d '{"weights":{"v1":90,"v2":10},"stickyHeader":"x-user-id"}'
+# Show it once the sidecar has it: a hundred requests, counted by the version that answered.
+for _ in $(seq 100); do
+  curl -s "$ADMIN/admin/resolve?service=hello&split" | grep -q '"weights"' && break
+  sleep 0.1
+done
+SPLIT_COUNT=$(for _ in $(seq 100); do curl -s -x "$PROXY" http://hello/greet; done | cut -d' ' -f1 | sort | uniq -c | tr -s ' ' | paste -sd, -)
 
 cat <<MSG
 
@@ -74,12 +83,22 @@ Traffic Manager is running.
                 chat (WebSocket echo) http://127.0.0.1:${DEMO_PORTS[2]}
   admin token   $TM_ADMIN_TOKEN   (also in .tm/admin-token); demo tenant token in .tm/demo-token
 
+  split         hello: v1 90, v2 10, sticky by x-user-id; 100 requests just now:${SPLIT_COUNT}
+
 Try, in another terminal at the repository root:
   export TOKEN=\$(cat .tm/demo-token)
-  # the sidecar as the application's HTTP proxy: call the service by name, no route headers
-  curl -s -x $PROXY http://hello/greet?name=ada                                   # hello-v1 GET /hello-v1/greet?name=ada
+  # the sidecar as the application's HTTP proxy: call the service by name, no route headers; a request
+  # that names no version takes it from hello's 90/10 split
+  curl -s -x $PROXY http://hello/greet?name=ada                                   # hello-v1 GET /hello-v1/greet?name=ada (v2 one time in ten)
   http_proxy=$PROXY curl -s http://hello.svc.cluster.local/greet                 # the same, suffix stripped
-  curl -s -x $PROXY http://hello/greet -H 'x-tm-version: v2'                      # hello-v2 GET /hello-v2/greet
+  curl -s -x $PROXY http://hello/greet -H 'x-tm-version: v2'                      # hello-v2 GET /hello-v2/greet: the header wins
+  # the split: a hundred requests counted per version; one user stays on one version; a weight change moves the share
+  for i in \$(seq 100); do curl -s -x $PROXY http://hello/greet; done | cut -d' ' -f1 | sort | uniq -c          # ~90 hello-v1, ~10 hello-v2
+  for i in \$(seq 20); do curl -s -x $PROXY http://hello/greet -H 'x-user-id: ada'; done | cut -d' ' -f1 | uniq -c   # 20 of one version
+  curl -s -X PUT $API/v1/splits/demo/hello/prod -H "Authorization: Bearer \$TOKEN" \\
+       -d '{"weights":{"v1":50,"v2":50},"stickyHeader":"x-user-id"}'
+  for i in \$(seq 100); do curl -s -x $PROXY http://hello/greet; done | cut -d' ' -f1 | sort | uniq -c          # ~50 and ~50
+  curl -s "$ADMIN/admin/resolve?service=hello&split"                               # the split as the sidecar holds it
   # or plain requests with route headers: the same request, two versions, two upstreams
   curl -s $PROXY/greet?name=ada -H 'x-tm-service: hello' -H 'x-tm-version: v1'    # hello-v1 GET /hello-v1/greet?name=ada
   curl -s $PROXY/greet?name=ada -H 'x-tm-service: hello' -H 'x-tm-version: v2'    # hello-v2 GET /hello-v2/greet?name=ada
@@ -88,14 +107,14 @@ Try, in another terminal at the repository root:
   # a route change reaches the sidecar through Kafka in well under a second
   curl -s -X PUT $API/v1/routes/demo/hello/prod/v1 -H "Authorization: Bearer \$TOKEN" \\
        -d '{"url":"http://127.0.0.1:${DEMO_PORTS[1]}/moved"}'
-  curl -s -x $PROXY http://hello/greet                                            # hello-v2 GET /moved/greet
+  curl -s -x $PROXY http://hello/greet -H 'x-tm-version: v1'                      # hello-v2 GET /moved/greet
   # deactivation: 404 route_not_found at once; activate brings it back
   curl -s -X POST $API/v1/routes/demo/hello/prod/v2/deactivate -H "Authorization: Bearer \$TOKEN"
   curl -s -x $PROXY http://hello/ -H 'x-tm-version: v2'                           # {"error":"route_not_found",...}
   curl -s -X POST $API/v1/routes/demo/hello/prod/v2/activate -H "Authorization: Bearer \$TOKEN"
   # HTTP/2 on the same port (prior knowledge); hello's upstreams speak HTTP/1.1 only, so the sidecar
   # learns that from their answer to h2c and translates
-  curl -s --http2-prior-knowledge $PROXY/greet -H 'x-tm-service: hello' -w 'HTTP/%{http_version}\\n'    # hello-v1 GET /hello-v1/greet, then HTTP/2
+  curl -s --http2-prior-knowledge $PROXY/greet -H 'x-tm-service: hello' -H 'x-tm-version: v1' -w 'HTTP/%{http_version}\\n'    # hello-v1 GET /hello-v1/greet, then HTTP/2
   # WebSocket: the upstream's 101 is relayed and the connection becomes a tunnel (JDK client)
   java -cp $upstream_jar dev.trafficmanager.testing.WebSocketEcho call ws://127.0.0.1:$PROXY_PORT/ hi x-tm-service:chat   # echo: hi
   # what the sidecar knows, and from which tier

@@ -8,7 +8,7 @@
 #      TM_LOADTEST_CONNECTIONS (16) and again at TM_LOADTEST_CONNECTIONS_HIGH (64) connections
 #   2. latency at fixed rates: OpenLoad (open model, no coordinated omission) at 25/50/75 % of the
 #      direct saturation rate, targets alternating
-#   3. propagation: TM_LOADTEST_CHANGES route changes while the sidecar serves 25 % load
+#   3. propagation: TM_LOADTEST_CHANGES route changes, then as many split changes, while the sidecar serves 25 % load
 #   4. gRPC: unary calls through the sidecar, directly and through nginx's grpc_pass (grpc-compare.sh)
 # and writes the report (Markdown and PNG charts) to loadtest/results/. Loopback only, every run
 # bounded in time; stops everything it started.
@@ -220,11 +220,15 @@ background_load=$!
 propagation="$("${loadgen[@]}" dev.trafficmanager.loadtest.PropagationProbe --api "http://127.0.0.1:$API_PORT" \
   --token "$token" --tenant "$tenant" --admin "http://127.0.0.1:$ADMIN_PORT" \
   --upstream "http://127.0.0.1:$UPSTREAM_PORT" --changes "$CHANGES")"
+split_propagation="$("${loadgen[@]}" dev.trafficmanager.loadtest.PropagationProbe --api "http://127.0.0.1:$API_PORT" \
+  --token "$token" --tenant "$tenant" --admin "http://127.0.0.1:$ADMIN_PORT" \
+  --upstream "http://127.0.0.1:$UPSTREAM_PORT" --changes "$CHANGES" --target split)"
 printf 'propagation\t%s\n' "$(sidecar_memory | tr ' ' '\t')" >>"$run_dir/sidecar-memory.tsv"
 kill "$background_load" 2>/dev/null || true
 wait "$background_load" 2>/dev/null || true
 background_load=""
 log "propagation: $propagation"
+log "split propagation: $split_propagation"
 
 grpc_comparison "$run_dir/grpc.tsv"
 
@@ -242,6 +246,7 @@ grpc_comparison "$run_dir/grpc.tsv"
   echo "catch_up_s=$catch_up"
   echo "sidecar_heap_max=$SIDECAR_HEAP"
   echo "propagation=$propagation"
+  echo "split_propagation=$split_propagation"
   echo "propagation_load=$((slowest_rps / 2))"
 } >"$run_dir/run.properties"
 

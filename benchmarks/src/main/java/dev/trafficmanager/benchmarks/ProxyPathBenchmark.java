@@ -1,5 +1,6 @@
 package dev.trafficmanager.benchmarks;
 
+import dev.trafficmanager.proxy.balancing.Balancer;
 import dev.trafficmanager.proxy.ProxyConfig;
 import dev.trafficmanager.proxy.Sidecar;
 import dev.trafficmanager.proxy.Transport;
@@ -127,7 +128,8 @@ public class ProxyPathBenchmark extends BenchmarkBase {
             }, config.lookup(), metrics, System::currentTimeMillis);
             ProxyServices services = new ProxyServices(resolver, new RequestRouter(config.headers(), config.defaults(), config.tenants(), config.outbound()),
                     new UpstreamPools(config.upstream(), transport.socketChannel(), null, null, DefaultAddressResolverGroup.INSTANCE, metrics),
-                    metrics, new Drain(), config.upstream(), config.clientLimits(), TenantBulkhead.OFF);
+                    metrics, new Drain(), config.upstream(), config.clientLimits(), TenantBulkhead.OFF,
+                    new Balancer(config.upstream().balancing(), metrics, System::nanoTime));
             proxyLoop = transport.group(1, "proxy");
             proxyServer = Sidecar.bindProxy(transport, proxyLoop, services, config);
             port = ((InetSocketAddress) proxyServer.localAddress()).getPort();

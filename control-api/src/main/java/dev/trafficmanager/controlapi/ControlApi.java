@@ -12,6 +12,8 @@ import dev.trafficmanager.controlapi.outbox.OutboxRelay;
 import dev.trafficmanager.controlapi.outbox.TopicSetup;
 import dev.trafficmanager.controlapi.routes.RouteStore;
 import dev.trafficmanager.controlapi.routes.RoutesApi;
+import dev.trafficmanager.controlapi.splits.SplitStore;
+import dev.trafficmanager.controlapi.splits.SplitsApi;
 import dev.trafficmanager.controlapi.tenants.TenantsApi;
 import dev.trafficmanager.migrations.Migrations;
 import io.netty.handler.codec.http.HttpMethod;
@@ -71,6 +73,7 @@ public final class ControlApi implements AutoCloseable {
                     config.topic(), config.outboxBatch(), config.outboxPoll(), SEND_TIMEOUT);
             Router router = new Router();
             new RoutesApi(new RouteStore(database), authenticator, json, config.upstreamGuard(), relay::wakeUp).register(router);
+            new SplitsApi(new SplitStore(database), authenticator, json, relay::wakeUp).register(router);
             new TenantsApi(database, authenticator, new Tokens(), json).register(router);
             byte[] openApi = resource("openapi.yaml");
             router.add(HttpMethod.GET, "/healthz", request -> ApiResponse.json(HttpResponseStatus.OK, Map.of("status", "ok")))

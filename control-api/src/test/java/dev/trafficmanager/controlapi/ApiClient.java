@@ -42,8 +42,8 @@ public final class ApiClient {
         return send(builder(path, token, headers).POST(HttpRequest.BodyPublishers.ofString(body)));
     }
 
-    public Response method(String method, String path, String token) {
-        return send(builder(path, token).method(method, HttpRequest.BodyPublishers.noBody()));
+    public Response method(String method, String path, String token, String... headers) {
+        return send(builder(path, token, headers).method(method, HttpRequest.BodyPublishers.noBody()));
     }
 
     /** Creates a tenant with the admin token and returns its own token. */

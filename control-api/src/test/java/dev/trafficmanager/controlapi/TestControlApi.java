@@ -99,7 +99,7 @@ public final class TestControlApi implements AutoCloseable {
     /** Row counts of every table, to prove a refused request wrote nothing. */
     static Map<String, Long> tableCounts() {
         Map<String, Long> counts = new HashMap<>();
-        for (String table : new String[] {"tenants", "api_tokens", "services", "environments", "endpoints", "route_events"}) {
+        for (String table : new String[] {"tenants", "api_tokens", "services", "environments", "endpoints", "route_events", "splits"}) {
             counts.put(table, count("SELECT count(*) FROM " + table));
         }
         return counts;

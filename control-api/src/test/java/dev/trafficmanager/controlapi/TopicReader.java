@@ -1,5 +1,6 @@
 package dev.trafficmanager.controlapi;
 
+import dev.trafficmanager.route.ChangeEvent;
 import dev.trafficmanager.route.RouteEvent;
 import dev.trafficmanager.route.RouteEventCodec;
 import dev.trafficmanager.config.KafkaClientSettings;
@@ -18,7 +19,11 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /** Reads a whole topic from the beginning, every partition, without a consumer group. */
 final class TopicReader {
-    record Message(String key, RouteEvent event, int partition, long offset) {
+    record Message(String key, ChangeEvent change, int partition, long offset) {
+        /** The route's event; null for a split's. */
+        RouteEvent event() {
+            return change instanceof RouteEvent route ? route : null;
+        }
     }
 
     private TopicReader() {
@@ -45,7 +50,7 @@ final class TopicReader {
             while (!done.test(messages) && System.nanoTime() < deadline) {
                 for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
                     messages.add(new Message(new String(record.key(), StandardCharsets.US_ASCII),
-                            RouteEventCodec.decode(record.value()), record.partition(), record.offset()));
+                            RouteEventCodec.decodeChange(record.value()), record.partition(), record.offset()));
                 }
             }
             return messages;

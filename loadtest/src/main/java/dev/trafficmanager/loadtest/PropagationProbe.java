@@ -17,9 +17,11 @@ import java.util.regex.Pattern;
  * sidecar's {@code /admin/resolve} shows the new revision (polled every 0.5 ms; the route is known,
  * so the answer comes from the sidecar's own tiers and no lookup reaches Redis or PostgreSQL).
  * Prints {@code changes=... p50_ms=... p99_ms=... max_ms=... late=...}, where late counts changes
- * not seen within 5 s.
+ * not seen within 5 s. With {@code --target split}, the changes are of a split's weights instead
+ * ({@code PUT /v1/splits/T/prop/prod}, v2's weight stepping 1 to 98), seen through
+ * {@code /admin/resolve?...&split}.
  *
- * <p>{@code PropagationProbe --api URL --token T --tenant T --admin URL --upstream URL [--changes N]}
+ * <p>{@code PropagationProbe --api URL --token T --tenant T --admin URL --upstream URL [--changes N] [--target route|split]}
  */
 public final class PropagationProbe {
     private static final Pattern REVISION = Pattern.compile("\"revision\"\\s*:\\s*(\\d+)");
@@ -29,7 +31,7 @@ public final class PropagationProbe {
     }
 
     public static void main(String[] args) throws Exception {
-        Args given = new Args(args, "--api URL --token T --tenant T --admin URL --upstream URL [--changes N]");
+        Args given = new Args(args, "--api URL --token T --tenant T --admin URL --upstream URL [--changes N] [--target route|split]");
         String api = given.require("--api");
         String admin = given.require("--admin");
         String tenant = given.require("--tenant");
@@ -38,16 +40,19 @@ public final class PropagationProbe {
         int changes = Integer.parseInt(given.get("--changes", "1000"));
 
         HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
-        URI route = URI.create(api + "/v1/routes/" + tenant + "/prop/prod/v1");
+        boolean split = given.get("--target", "route").equals("split");
+        URI route = URI.create(api + (split ? "/v1/splits/" + tenant + "/prop/prod" : "/v1/routes/" + tenant + "/prop/prod/v1"));
         HttpRequest resolve = HttpRequest.newBuilder(URI.create(admin + "/admin/resolve?tenant=" + tenant
-                + "&service=prop&env=prod&version=v1")).timeout(Duration.ofSeconds(2)).build();
+                + "&service=prop&env=prod&" + (split ? "split" : "version=v1"))).timeout(Duration.ofSeconds(2)).build();
         long[] micros = new long[changes];
         int late = 0;
         for (int i = 0; i < changes; i++) {
             long start = System.nanoTime();
             HttpResponse<String> put = client.send(HttpRequest.newBuilder(route).timeout(Duration.ofSeconds(5))
                     .header("Authorization", "Bearer " + token)
-                    .PUT(HttpRequest.BodyPublishers.ofString("{\"url\":\"" + upstream + "/change/" + i + "\"}")).build(),
+                    .PUT(HttpRequest.BodyPublishers.ofString(split
+                            ? "{\"weights\":{\"v1\":" + (99 - i % 98) + ",\"v2\":" + (1 + i % 98) + "}}"
+                            : "{\"url\":\"" + upstream + "/change/" + i + "\"}")).build(),
                     HttpResponse.BodyHandlers.ofString());
             if (put.statusCode() / 100 != 2) {
                 throw new IllegalStateException("PUT " + route + " answered " + put.statusCode() + ": " + put.body());

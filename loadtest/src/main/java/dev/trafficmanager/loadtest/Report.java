@@ -178,17 +178,20 @@ public final class Report {
         double heapMax = memory.stream().mapToDouble(r -> num(r, "heap_mib")).max().orElse(Double.NaN);
         double rssMax = memory.stream().mapToDouble(r -> num(r, "rss_mib")).max().orElse(Double.NaN);
 
-        Map<String, String> propagation = new LinkedHashMap<>();
-        for (String pair : props.getProperty("propagation").trim().split("\\s+")) {
-            String[] kv = pair.split("=", 2);
-            propagation.put(kv[0], kv[1]);
-        }
+        Map<String, String> propagation = fields(props.getProperty("propagation"));
+        Map<String, String> splits = fields(props.getProperty("split_propagation", ""));
         md.append("\n## Route change to the sidecar under load\n\n");
         md.append(String.format(Locale.ROOT, "%s changes of one route through the control API, one after another, while the sidecar served "
                         + "%s req/s (half the slowest proxy's saturation rate); each timed from sending the PUT until the sidecar's "
                         + "`/admin/resolve` shows the new revision: **p50 %s ms, p99 %s ms, max %s ms**; %s not seen within 5 s.%n",
                 propagation.get("changes"), props.getProperty("propagation_load", "?"), propagation.get("p50_ms"), propagation.get("p99_ms"),
                 propagation.get("max_ms"), propagation.get("late")));
+        if (!splits.isEmpty()) {
+            md.append(String.format(Locale.ROOT, "%nThen %s changes of one split's weights (`PUT /v1/splits/...`), timed the same way "
+                            + "until `/admin/resolve?...&split` shows the new revision: **p50 %s ms, p99 %s ms, max %s ms**; %s not seen "
+                            + "within 5 s.%n", splits.get("changes"), splits.get("p50_ms"), splits.get("p99_ms"), splits.get("max_ms"),
+                    splits.get("late")));
+        }
 
         double addedSidecar = added(latency, "proxies", "sidecar");
         double addedNginx = added(latency, "proxies", "nginx");
@@ -210,6 +213,10 @@ public final class Report {
                 pssMax <= 96);
         double p99 = Double.parseDouble(propagation.get("p99_ms"));
         target(md, "route change p99 < 200 ms under load", propagation.get("p99_ms") + " ms", p99 < 200 && propagation.get("late").equals("0"));
+        if (!splits.isEmpty()) {
+            target(md, "split change p99 < 200 ms under load", splits.get("p99_ms") + " ms",
+                    Double.parseDouble(splits.get("p99_ms")) < 200 && splits.get("late").equals("0"));
+        }
 
         Path beforeAfter = out.resolve("sidecar-before-after.txt");
         if (Files.exists(beforeAfter)) {
@@ -316,5 +323,17 @@ public final class Report {
         if (!gnuplot.waitFor(60, TimeUnit.SECONDS) || gnuplot.exitValue() != 0) {
             throw new IllegalStateException("gnuplot failed on " + gp);
         }
+    }
+
+    /** {@code name=value} pairs separated by spaces, in order; empty for an empty text. */
+    private static Map<String, String> fields(String text) {
+        Map<String, String> fields = new LinkedHashMap<>();
+        for (String pair : text.trim().split("\\s+")) {
+            String[] kv = pair.split("=", 2);
+            if (kv.length == 2) {
+                fields.put(kv[0], kv[1]);
+            }
+        }
+        return fields;
     }
 }

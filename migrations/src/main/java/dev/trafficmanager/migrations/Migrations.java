@@ -20,7 +20,7 @@ public final class Migrations {
             DO $$
             BEGIN
               IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '%1$s') THEN
-                GRANT SELECT ON tenants, services, environments, endpoints TO "%1$s";
+                GRANT SELECT ON tenants, services, environments, endpoints, splits TO "%1$s";
               END IF;
             END $$""";
 

@@ -127,10 +127,24 @@ public record ProxyConfig(String bind, int port, String adminBind, int adminPort
      *                        are verified against instead of the JDK's trust store
      * @param breaker         the circuit breaker each event loop keeps per upstream
      * @param retry           when a request that never reached its upstream is tried again
+     * @param balancing       outlier ejection and the panic threshold of routes with several endpoints
      */
     public record Upstream(Duration connectTimeout, Duration responseTimeout, Duration streamIdleTimeout,
                            Duration poolIdleTimeout, Duration poolEvictAfter, int maxConnections, String caFile,
-                           CircuitBreaker.Settings breaker, RetryPolicy retry) {
+                           CircuitBreaker.Settings breaker, RetryPolicy retry, Balancing balancing) {
+    }
+
+    /**
+     * How a route's endpoints are balanced (Envoy's outlier detection, with its defaults).
+     *
+     * @param consecutiveFailures TM_OUTLIER_CONSECUTIVE_FAILURES, default 5: connect failures, resets or
+     *                            5xx answers in a row that eject an endpoint
+     * @param baseEjection        TM_OUTLIER_EJECTION_MS, default 30000: an ejection lasts this × the
+     *                            times the endpoint has been ejected
+     * @param panicPercent        TM_LB_PANIC_PERCENT, default 50: below this share of endpoints not
+     *                            ejected, every endpoint is balanced over (panic, logged)
+     */
+    public record Balancing(int consecutiveFailures, Duration baseEjection, int panicPercent) {
     }
 
     /**
@@ -176,7 +190,10 @@ public record ProxyConfig(String bind, int port, String adminBind, int adminPort
                 s.millis("TM_UPSTREAM_POOL_EVICT_MS", 120000, 100),
                 s.integer("TM_UPSTREAM_MAX_CONNECTIONS", 1024, 1, 1 << 20),
                 s.string("TM_UPSTREAM_CA_FILE", null),
-                breaker, retry);
+                breaker, retry, new Balancing(
+                        s.integer("TM_OUTLIER_CONSECUTIVE_FAILURES", 5, 1, 1000),
+                        s.millis("TM_OUTLIER_EJECTION_MS", 30000, 10),
+                        s.integer("TM_LB_PANIC_PERCENT", 50, 0, 100)));
         Lookup lookup = new Lookup(
                 s.millis("TM_LOOKUP_TIMEOUT_MS", 1000, 10),
                 s.millis("TM_ROUTE_TTL_MS", 60000, 1000),

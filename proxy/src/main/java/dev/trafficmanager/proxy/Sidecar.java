@@ -1,5 +1,6 @@
 package dev.trafficmanager.proxy;
 
+import dev.trafficmanager.proxy.balancing.Balancer;
 import dev.trafficmanager.proxy.admin.AdminHandler;
 import dev.trafficmanager.proxy.admin.AdminServer;
 import dev.trafficmanager.proxy.lookup.Resolver;
@@ -79,7 +80,8 @@ public final class Sidecar implements AutoCloseable {
         RequestRouter router = new RequestRouter(config.headers(), config.defaults(), config.tenants(), config.outbound());
         ProxyServices services = new ProxyServices(resolver, router, pools, metrics, drain, config.upstream(),
                 config.clientLimits(),
-                new TenantBulkhead(config.tenantMaxInFlight()));
+                new TenantBulkhead(config.tenantMaxInFlight()),
+                new Balancer(config.upstream().balancing(), metrics, System::nanoTime));
         server = bindProxy(transport, loops, services, config);
         admin = AdminServer.start(transport, config.adminBind(), config.adminPort(),
                 () -> new AdminHandler(metrics, resolver, router, this::notReady, this::unhealthy));

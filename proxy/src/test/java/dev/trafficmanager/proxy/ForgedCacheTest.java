@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.trafficmanager.config.KafkaClientSettings;
 import dev.trafficmanager.proxy.lookup.EntryBytes;
+import dev.trafficmanager.proxy.lookup.RedisRouteCache;
 import dev.trafficmanager.route.RouteEvent;
 import dev.trafficmanager.route.RouteEventCodec;
 import dev.trafficmanager.route.RouteEventType;
@@ -117,7 +118,7 @@ class ForgedCacheTest {
             RedisClient client = RedisClient.create(LocalStack.redisUrl());
             try (StatefulRedisConnection<String, byte[]> redis =
                          client.connect(RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE))) {
-                redis.sync().psetex("tm:route:" + key, 60_000,
+                redis.sync().psetex(RedisRouteCache.PREFIX + key, 60_000,
                         EntryBytes.of(key, evil.url("/"), FORGED_REVISION, System.currentTimeMillis()));
                 long planted = System.nanoTime();
                 assertThat(get(sidecar, service)).as("Redis is a cache: a fresh value is used").endsWith("evil GET /x\n");
@@ -125,7 +126,7 @@ class ForgedCacheTest {
                         () -> get(sidecar, service).endsWith("good GET /x\n"));
                 System.out.printf("poisoned Redis value: PostgreSQL's answer won %d ms after it was planted (TTL %d ms)%n",
                         Duration.ofNanos(System.nanoTime() - planted).toMillis(), TTL_MILLIS);
-                assertThat(redis.sync().get("tm:route:" + key)).as("Redis repaired")
+                assertThat(redis.sync().get(RedisRouteCache.PREFIX + key)).as("Redis repaired")
                         .isNotEqualTo(EntryBytes.of(key, evil.url("/"), FORGED_REVISION, 0));
             } finally {
                 client.shutdown();

@@ -122,6 +122,26 @@ class NodeModeTest {
     }
 
     @Test
+    void aNodeSidecarTakesASplitFromTheAgent() throws Exception {
+        Path l1 = dir.resolve("split.l1");
+        Path socket = dir.resolve("split.sock");
+        try (NodeAgent agent = startAgent(l1, socket); Sidecar sidecar = startNodeSidecar(l1, socket)) {
+            String service = TestControlApiNames.service();
+            harness.put(service, "v1", upstreamA.url("/"));
+            harness.put(service, "v2", upstreamB.url("/"));
+            // No split and no default version: the split key is asked of the agent, which has none.
+            HttpResponse<String> none = harness.get(sidecar, "/", service, null);
+            assertThat(none.statusCode()).isEqualTo(400);
+            assertThat(none.body()).contains("missing_route_header").contains("has no split");
+            assertThat(harness.api.client.put("/v1/splits/" + harness.tenant + "/" + service + "/prod", harness.token,
+                    "{\"weights\":{\"v1\":0,\"v2\":1}}").status()).isEqualTo(201);
+            Poll.until(Duration.ofSeconds(10), "the split served through the agent",
+                    () -> upstreamOf(harness.get(sidecar, "/", service, null)).equals("b"));
+            assertThat(SidecarHarness.lookups(sidecar, Tier.POSTGRES)).isZero();
+        }
+    }
+
+    @Test
     void whileTheAgentIsAwayKnownRoutesAreServedAndMissesGet503ThenTheSidecarReconnects() throws Exception {
         Path l1 = dir.resolve("away.l1");
         Path socket = dir.resolve("away.sock");

@@ -113,9 +113,13 @@ final class SidecarHarness implements AutoCloseable {
 
     /** The same with the route pinning its upstream's {@code protocol} ({@code http1}, {@code h2}). */
     String newPinnedRoute(Sidecar sidecar, String url, String protocol) {
+        return newRouteOf(sidecar, "{\"url\":\"" + url + "\",\"protocol\":\"" + protocol + "\"}");
+    }
+
+    /** The same with the route's whole JSON body (endpoints, timeoutMs, retries...). */
+    String newRouteOf(Sidecar sidecar, String body) {
         String service = "svc-" + UUID.randomUUID().toString().substring(0, 8);
-        ApiClient.Response response = api.client.put(path(service, "v1"), token,
-                "{\"url\":\"" + url + "\",\"protocol\":\"" + protocol + "\"}");
+        ApiClient.Response response = api.client.put(path(service, "v1"), token, body);
         if (response.status() != 201) {
             throw new AssertionError("PUT " + service + ": " + response.status() + " " + response.body());
         }

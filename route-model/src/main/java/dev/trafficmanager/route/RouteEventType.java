@@ -5,9 +5,11 @@ public enum RouteEventType {
     CREATED(1),
     UPDATED(2),
     DEACTIVATED(3),
-    ACTIVATED(4);
+    ACTIVATED(4),
+    /** A split deleted (format 3). */
+    DELETED(5);
 
-    private static final RouteEventType[] BY_CODE = {null, CREATED, UPDATED, DEACTIVATED, ACTIVATED};
+    private static final RouteEventType[] BY_CODE = {null, CREATED, UPDATED, DEACTIVATED, ACTIVATED, DELETED};
 
     private final int code;
 

@@ -31,8 +31,20 @@ public final class Json {
         return readObject(body, required, Set.of());
     }
 
+    /**
+     * Parses {@code body} as a JSON object with no fields but {@code allowed} (of any type: the
+     * caller checks them), and returns it; anything else is a 400 {@code invalid_json}.
+     */
+    public ObjectNode readFields(String body, Set<String> allowed) {
+        return readObject(body, Set.of(), allowed, false);
+    }
+
     /** The same with {@code optional} string fields allowed too. */
     public ObjectNode readObject(String body, Set<String> required, Set<String> optional) {
+        return readObject(body, required, optional, true);
+    }
+
+    private ObjectNode readObject(String body, Set<String> required, Set<String> optional, boolean optionalStrings) {
         JsonNode node;
         try {
             node = body == null || body.isBlank() ? null : mapper.readTree(body);
@@ -41,14 +53,15 @@ public final class Json {
         }
         if (node == null || !node.isObject()) {
             throw ApiException.badRequest("invalid_json", "body: expected a JSON object with "
-                    + String.join(", ", required));
+                    + String.join(", ", required.isEmpty() ? optional : required));
         }
         for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
             String name = names.next();
             if (!required.contains(name) && !optional.contains(name)) {
                 throw ApiException.badRequest("invalid_json", "body: unknown field \"" + name
                         + "\" (expected only: " + String.join(", ", required)
-                        + (optional.isEmpty() ? "" : ", and optionally " + String.join(", ", optional)) + ")");
+                        + (optional.isEmpty() ? "" : (required.isEmpty() ? "" : ", and optionally ")
+                        + String.join(", ", new java.util.TreeSet<>(optional))) + ")");
             }
         }
         for (String name : required) {
@@ -59,7 +72,7 @@ public final class Json {
                         + " (expected: a string)");
             }
         }
-        for (String name : optional) {
+        for (String name : optionalStrings ? optional : Set.<String>of()) {
             JsonNode value = node.get(name);
             if (value != null && !value.isTextual()) {
                 throw ApiException.badRequest("invalid_json", "body: field \"" + name + "\" is "

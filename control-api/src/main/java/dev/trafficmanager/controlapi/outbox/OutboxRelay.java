@@ -1,10 +1,6 @@
 package dev.trafficmanager.controlapi.outbox;
 
-import dev.trafficmanager.route.RouteEvent;
-import dev.trafficmanager.route.RouteEventCodec;
-import dev.trafficmanager.route.RouteEventType;
-import dev.trafficmanager.route.RouteKey;
-import dev.trafficmanager.route.RouteProtocol;
+import dev.trafficmanager.route.ChangeEvent;
 import dev.trafficmanager.route.TenantPartitions;
 import java.sql.Array;
 import java.sql.Connection;
@@ -17,7 +13,6 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
@@ -26,7 +21,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import javax.sql.DataSource;
 import org.apache.kafka.clients.producer.Producer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -184,7 +178,7 @@ public final class OutboxRelay implements AutoCloseable {
     }
 
     /** An outbox row; {@code event} is null when the row cannot be encoded, with {@code error} saying why. */
-    private record Pending(long id, String key, RouteEvent event, String error) {
+    private record Pending(long id, String key, ChangeEvent event, String error) {
     }
 
     private record Outcome(List<Long> published, Exception failure) {
@@ -198,9 +192,9 @@ public final class OutboxRelay implements AutoCloseable {
      * ends the round; events of other keys acknowledged in that wave still count as published.
      */
     private Outcome publish(List<Pending> batch) throws InterruptedException {
-        Map<RouteKey, ArrayDeque<Pending>> byKey = new LinkedHashMap<>();
+        Map<String, ArrayDeque<Pending>> byKey = new LinkedHashMap<>();
         for (Pending pending : batch) {
-            byKey.computeIfAbsent(pending.event().key(), key -> new ArrayDeque<>()).add(pending);
+            byKey.computeIfAbsent(pending.key(), key -> new ArrayDeque<>()).add(pending);
         }
         List<Long> published = new ArrayList<>(batch.size());
         Exception failure = null;
@@ -223,9 +217,7 @@ public final class OutboxRelay implements AutoCloseable {
                     keys.remove();
                 }
                 try {
-                    RouteEvent event = next.event();
-                    sent.add(producer.send(new ProducerRecord<>(topic, TenantPartitions.of(event.key().tenant(), partitions),
-                            event.key().toBytes(), RouteEventCodec.encode(event))));
+                    sent.add(producer.send(EventRows.record(topic, partitions, next.event())));
                     wave.add(next);
                 } catch (RuntimeException e) {
                     failure = e; // e.g. no metadata within max.block.ms: Kafka is down; send nothing more
@@ -257,10 +249,11 @@ public final class OutboxRelay implements AutoCloseable {
     private List<Pending> unpublished(Connection c) throws SQLException {
         try (PreparedStatement statement = c.prepareStatement(
                 "SELECT ev.id, ev.event_type, t.name, s.name, e.name, p.version, ev.url, ev.is_active, ev.revision,"
-                        + " ev.occurred_at, ev.protocol"
+                        + " ev.occurred_at, ev.protocol, ev.options::text"
                         + " FROM route_events ev"
-                        + " JOIN endpoints p ON p.id = ev.endpoint_id"
-                        + " JOIN environments e ON e.id = p.environment_id"
+                        + " LEFT JOIN endpoints p ON p.id = ev.endpoint_id"
+                        + " LEFT JOIN splits sp ON sp.id = ev.split_id"
+                        + " JOIN environments e ON e.id = COALESCE(p.environment_id, sp.environment_id)"
                         + " JOIN services s ON s.id = e.service_id"
                         + " JOIN tenants t ON t.id = s.tenant_id"
                         + " WHERE ev.published_at IS NULL ORDER BY ev.id LIMIT ? FOR UPDATE OF ev SKIP LOCKED")) {
@@ -269,15 +262,14 @@ public final class OutboxRelay implements AutoCloseable {
             try (ResultSet rows = statement.executeQuery()) {
                 while (rows.next()) {
                     long id = rows.getLong(1);
-                    String key = rows.getString(3) + '/' + rows.getString(4) + '/' + rows.getString(5) + '/'
-                            + rows.getString(6);
+                    String version = rows.getString(6);
+                    String key = rows.getString(3) + '/' + rows.getString(4) + '/' + rows.getString(5)
+                            + (version == null ? "" : "/" + version);
                     try {
-                        RouteEventType type = RouteEventType.valueOf(rows.getString(2).toUpperCase(Locale.ROOT));
-                        RouteKey routeKey = new RouteKey(rows.getString(3), rows.getString(4), rows.getString(5),
-                                rows.getString(6));
-                        batch.add(new Pending(id, key, new RouteEvent(type, routeKey, rows.getString(7),
-                                rows.getBoolean(8), rows.getLong(9), rows.getTimestamp(10).getTime(),
-                                RouteProtocol.parse(rows.getString(11))), null));
+                        batch.add(new Pending(id, key, EventRows.event(rows.getString(2), rows.getString(3),
+                                rows.getString(4), rows.getString(5), version, rows.getString(7), rows.getBoolean(8),
+                                rows.getLong(9), rows.getTimestamp(10).getTime(), rows.getString(11), rows.getString(12)),
+                                null));
                     } catch (IllegalArgumentException e) { // InvalidRouteException included
                         batch.add(new Pending(id, key, null, e.getMessage()));
                     }

@@ -1,11 +1,6 @@
 package dev.trafficmanager.controlapi.outbox;
 
-import dev.trafficmanager.route.RouteEvent;
-import dev.trafficmanager.route.RouteEventCodec;
-import dev.trafficmanager.route.RouteEventType;
-import dev.trafficmanager.route.RouteKey;
-import dev.trafficmanager.route.RouteProtocol;
-import dev.trafficmanager.route.TenantPartitions;
+import dev.trafficmanager.route.ChangeEvent;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -18,7 +13,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.producer.Producer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,6 +35,23 @@ final class StateRepublisher {
      */
     private static final int WINDOW = 10_000;
 
+    /** Every route's state, then every split's, in the columns {@link EventRows#event} takes. */
+    private static final List<String> STATE = List.of(
+            "SELECT t.name, s.name, n.name, e.version, e.url, e.is_active, e.revision, e.updated_at, e.protocol,"
+                    + " e.options::text"
+                    + " FROM endpoints e JOIN environments n ON n.id = e.environment_id"
+                    + " JOIN services s ON s.id = n.service_id JOIN tenants t ON t.id = s.tenant_id"
+                    // a route with an event still in the outbox gets it from there, after this: not twice
+                    + " WHERE NOT EXISTS (SELECT 1 FROM route_events ev WHERE ev.endpoint_id = e.id"
+                    + " AND ev.published_at IS NULL)",
+            "SELECT t.name, s.name, n.name, NULL, NULL, sp.is_active, sp.revision, sp.updated_at, NULL,"
+                    + " jsonb_strip_nulls(jsonb_build_object('weights', sp.weights, 'stickyHeader', sp.sticky_header,"
+                    + " 'stickyCookie', sp.sticky_cookie))::text"
+                    + " FROM splits sp JOIN environments n ON n.id = sp.environment_id"
+                    + " JOIN services s ON s.id = n.service_id JOIN tenants t ON t.id = s.tenant_id"
+                    + " WHERE NOT EXISTS (SELECT 1 FROM route_events ev WHERE ev.split_id = sp.id"
+                    + " AND ev.published_at IS NULL)");
+
     private final Producer<byte[], byte[]> producer;
     private final String topic;
     private final Duration sendTimeout;
@@ -57,32 +68,28 @@ final class StateRepublisher {
         List<Future<RecordMetadata>> window = new ArrayList<>(WINDOW);
         int sent = 0;
         long started = System.nanoTime();
-        try (PreparedStatement statement = c.prepareStatement(
-                "SELECT t.name, s.name, n.name, e.version, e.url, e.is_active, e.revision, e.updated_at, e.protocol"
-                        + " FROM endpoints e JOIN environments n ON n.id = e.environment_id"
-                        + " JOIN services s ON s.id = n.service_id JOIN tenants t ON t.id = s.tenant_id"
-                        // a route with an event still in the outbox gets it from there, after this: not twice
-                        + " WHERE NOT EXISTS (SELECT 1 FROM route_events ev WHERE ev.endpoint_id = e.id"
-                        + " AND ev.published_at IS NULL)")) {
-            statement.setFetchSize(FETCH); // a cursor: a million routes never sit in memory at once
-            try (ResultSet rows = statement.executeQuery()) {
-                while (rows.next()) {
-                    RouteKey key = new RouteKey(rows.getString(1), rows.getString(2), rows.getString(3), rows.getString(4));
-                    boolean active = rows.getBoolean(6);
-                    RouteEvent event = new RouteEvent(active ? RouteEventType.UPDATED : RouteEventType.DEACTIVATED, key,
-                            rows.getString(5), active, rows.getLong(7), rows.getTimestamp(8).getTime(),
-                            RouteProtocol.parse(rows.getString(9)));
-                    window.add(producer.send(new ProducerRecord<>(topic, TenantPartitions.of(key.tenant(), partitions),
-                            key.toBytes(), RouteEventCodec.encode(event))));
-                    sent++;
-                    if (window.size() == WINDOW) {
-                        await(window);
+        for (String query : STATE) {
+            try (PreparedStatement statement = c.prepareStatement(query)) {
+                statement.setFetchSize(FETCH); // a cursor: a million routes never sit in memory at once
+                try (ResultSet rows = statement.executeQuery()) {
+                    while (rows.next()) {
+                        boolean active = rows.getBoolean(6);
+                        String version = rows.getString(4);
+                        String type = active ? "updated" : version == null ? "deleted" : "deactivated";
+                        ChangeEvent event = EventRows.event(type, rows.getString(1), rows.getString(2), rows.getString(3),
+                                version, rows.getString(5), active, rows.getLong(7), rows.getTimestamp(8).getTime(),
+                                rows.getString(9), rows.getString(10));
+                        window.add(producer.send(EventRows.record(topic, partitions, event)));
+                        sent++;
+                        if (window.size() == WINDOW) {
+                            await(window);
+                        }
                     }
                 }
             }
         }
         await(window);
-        log.info("published the state of {} routes from PostgreSQL to the new topic {} ({} partitions) in {} ms",
+        log.info("published the state of {} routes and splits from PostgreSQL to the new topic {} ({} partitions) in {} ms",
                 sent, topic, partitions, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
         return sent;
     }

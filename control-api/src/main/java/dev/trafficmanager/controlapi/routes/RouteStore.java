@@ -1,12 +1,14 @@
 package dev.trafficmanager.controlapi.routes;
 
 import dev.trafficmanager.controlapi.db.Database;
+import dev.trafficmanager.controlapi.db.Hierarchy;
 import dev.trafficmanager.controlapi.http.ApiException;
 import dev.trafficmanager.route.Route;
 import dev.trafficmanager.route.RouteEventType;
 import dev.trafficmanager.route.RouteKey;
+import dev.trafficmanager.route.RouteOptions;
 import dev.trafficmanager.route.RouteProtocol;
-import io.netty.handler.codec.http.HttpResponseStatus;
+import dev.trafficmanager.route.TrafficJson;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -23,7 +25,8 @@ import java.util.List;
  */
 public final class RouteStore {
     private static final String ROUTE_COLUMNS =
-            "p.id, t.name, s.name, e.name, p.version, p.url, p.is_active, p.revision, p.created_at, p.updated_at, p.protocol";
+            "p.id, t.name, s.name, e.name, p.version, p.url, p.is_active, p.revision, p.created_at, p.updated_at, p.protocol,"
+                    + " p.options::text";
     private static final String ROUTE_JOINS = " FROM endpoints p"
             + " JOIN environments e ON e.id = p.environment_id"
             + " JOIN services s ON s.id = e.service_id"
@@ -38,20 +41,19 @@ public final class RouteStore {
     }
 
     /**
-     * Creates the route or sets its URL and protocol. The same again changes nothing and emits nothing.
+     * Creates the route or sets its URL, protocol and options. The same again changes nothing and emits nothing.
      * The active flag is left as it is: a deactivated route stays deactivated until activated.
      *
      * @param expectedRevision the {@code If-Match} revision, or null
      */
-    public RouteChange upsert(RouteKey key, String url, RouteProtocol protocol, Long expectedRevision) {
+    public RouteChange upsert(RouteKey key, String url, RouteProtocol protocol, RouteOptions options,
+                              Long expectedRevision) {
         return database.inTransaction(c -> {
-            long tenantId = tenantId(c, key.tenant());
-            long serviceId = ensureChild(c, "services", "tenant_id", tenantId, key.service());
-            long environmentId = ensureChild(c, "environments", "service_id", serviceId, key.env());
+            long environmentId = Hierarchy.environmentId(c, key.tenant(), key.service(), key.env());
             StoredRoute current = lockRoute(c, key);
             if (current == null) {
                 requireRevision(null, expectedRevision, key);
-                StoredRoute created = insertEndpoint(c, environmentId, key, url, protocol);
+                StoredRoute created = insertEndpoint(c, environmentId, key, url, protocol, options);
                 if (created != null) {
                     insertEvent(c, created, RouteEventType.CREATED);
                     return new RouteChange(created.route(), true, true);
@@ -59,10 +61,12 @@ public final class RouteStore {
                 current = lockRoute(c, key); // another transaction created it first and has committed
             }
             requireRevision(current, expectedRevision, key);
-            if (current.route().url().equals(url) && current.route().protocol() == protocol) {
+            if (current.route().url().equals(url) && current.route().protocol() == protocol
+                    && current.route().options().equals(options)) {
                 return new RouteChange(current.route(), false, false);
             }
-            StoredRoute updated = update(c, current, "url = ?, protocol = ?", url, protocol.wireName());
+            StoredRoute updated = update(c, current, "url = ?, protocol = ?, options = ?::jsonb", url, protocol.wireName(),
+                    optionsJson(options));
             insertEvent(c, updated, RouteEventType.UPDATED);
             return new RouteChange(updated.route(), false, true);
         });
@@ -96,7 +100,7 @@ public final class RouteStore {
     /** Routes of a tenant in creation order, after the row id {@code afterId}. */
     public RoutePage list(RouteFilter filter, long afterId, int limit) {
         return database.inTransaction(c -> {
-            tenantId(c, filter.tenant());
+            Hierarchy.tenantId(c, filter.tenant());
             String sql = "SELECT " + ROUTE_COLUMNS + ROUTE_JOINS
                     + " WHERE t.name = ? AND (?::text IS NULL OR s.name = ?) AND (?::text IS NULL OR e.name = ?)"
                     + " AND (?::boolean IS NULL OR p.is_active = ?) AND p.id > ? ORDER BY p.id LIMIT ?";
@@ -137,7 +141,8 @@ public final class RouteStore {
                 throw routeNotFound(key);
             }
             try (PreparedStatement statement = c.prepareStatement(
-                    "SELECT event_type, url, is_active, revision, occurred_at, published_at IS NOT NULL, publish_error, protocol"
+                    "SELECT event_type, url, is_active, revision, occurred_at, published_at IS NOT NULL, publish_error, protocol,"
+                            + " options::text"
                             + " FROM route_events WHERE endpoint_id = ? ORDER BY revision")) {
                 statement.setLong(1, route.id());
                 List<HistoryEntry> entries = new ArrayList<>();
@@ -145,51 +150,12 @@ public final class RouteStore {
                     while (rows.next()) {
                         entries.add(new HistoryEntry(rows.getString(1), rows.getString(2), rows.getBoolean(3),
                                 rows.getLong(4), rows.getTimestamp(5).toInstant().toString(), rows.getBoolean(6),
-                                rows.getString(7), rows.getString(8)));
+                                rows.getString(7), rows.getString(8), TrafficJson.parse(rows.getString(9))));
                     }
                 }
                 return entries;
             }
         });
-    }
-
-    private static long tenantId(Connection c, String tenant) throws SQLException {
-        try (PreparedStatement statement = c.prepareStatement("SELECT id FROM tenants WHERE name = ?")) {
-            statement.setString(1, tenant);
-            try (ResultSet rows = statement.executeQuery()) {
-                if (!rows.next()) {
-                    throw ApiException.notFound("tenant_not_found", "no tenant " + tenant);
-                }
-                return rows.getLong(1);
-            }
-        }
-    }
-
-    /** The id of the named service or environment under its parent, inserting it if missing. */
-    private static long ensureChild(Connection c, String table, String parentColumn, long parentId, String name)
-            throws SQLException {
-        String select = "SELECT id FROM " + table + " WHERE " + parentColumn + " = ? AND name = ?";
-        Long id = selectId(c, select, parentId, name);
-        if (id == null) {
-            // ON CONFLICT waits for a concurrent inserter; the SELECT after it (a new statement, so a
-            // new snapshot under READ COMMITTED) then sees that inserter's committed row.
-            id = selectId(c, "INSERT INTO " + table + " (" + parentColumn + ", name) VALUES (?, ?)"
-                    + " ON CONFLICT (" + parentColumn + ", name) DO NOTHING RETURNING id", parentId, name);
-            if (id == null) {
-                id = selectId(c, select, parentId, name);
-            }
-        }
-        return id;
-    }
-
-    private static Long selectId(Connection c, String sql, long parentId, String name) throws SQLException {
-        try (PreparedStatement statement = c.prepareStatement(sql)) {
-            statement.setLong(1, parentId);
-            statement.setString(2, name);
-            try (ResultSet rows = statement.executeQuery()) {
-                return rows.next() ? rows.getLong(1) : null;
-            }
-        }
     }
 
     private static StoredRoute lockRoute(Connection c, RouteKey key) throws SQLException {
@@ -207,21 +173,22 @@ public final class RouteStore {
     }
 
     private static StoredRoute insertEndpoint(Connection c, long environmentId, RouteKey key, String url,
-                                              RouteProtocol protocol) throws SQLException {
+                                              RouteProtocol protocol, RouteOptions options) throws SQLException {
         try (PreparedStatement statement = c.prepareStatement(
-                "INSERT INTO endpoints (environment_id, version, url, protocol) VALUES (?, ?, ?, ?)"
+                "INSERT INTO endpoints (environment_id, version, url, protocol, options) VALUES (?, ?, ?, ?, ?::jsonb)"
                         + " ON CONFLICT ON CONSTRAINT endpoints_route_key DO NOTHING"
                         + " RETURNING id, is_active, revision, created_at, updated_at")) {
             statement.setLong(1, environmentId);
             statement.setString(2, key.version());
             statement.setString(3, url);
             statement.setString(4, protocol.wireName());
+            statement.setString(5, optionsJson(options));
             try (ResultSet rows = statement.executeQuery()) {
                 if (!rows.next()) {
                     return null;
                 }
                 return new StoredRoute(rows.getLong(1), new Route(key, url, rows.getBoolean(2), rows.getLong(3),
-                        rows.getTimestamp(4).toInstant(), rows.getTimestamp(5).toInstant(), protocol));
+                        rows.getTimestamp(4).toInstant(), rows.getTimestamp(5).toInstant(), protocol, options));
             }
         }
     }
@@ -231,7 +198,7 @@ public final class RouteStore {
             throws SQLException {
         try (PreparedStatement statement = c.prepareStatement("UPDATE endpoints SET " + assignment
                 + ", revision = revision + 1, updated_at = now() WHERE id = ?"
-                + " RETURNING url, is_active, revision, updated_at, protocol")) {
+                + " RETURNING url, is_active, revision, updated_at, protocol, options::text")) {
             for (int i = 0; i < values.length; i++) {
                 statement.setObject(i + 1, values[i]);
             }
@@ -241,15 +208,15 @@ public final class RouteStore {
                 Route before = current.route();
                 return new StoredRoute(current.id(), new Route(before.key(), rows.getString(1), rows.getBoolean(2),
                         rows.getLong(3), before.createdAt(), rows.getTimestamp(4).toInstant(),
-                        RouteProtocol.parse(rows.getString(5))));
+                        RouteProtocol.parse(rows.getString(5)), options(rows.getString(6))));
             }
         }
     }
 
     private static void insertEvent(Connection c, StoredRoute route, RouteEventType type) throws SQLException {
         try (PreparedStatement statement = c.prepareStatement(
-                "INSERT INTO route_events (endpoint_id, event_type, url, is_active, revision, occurred_at, protocol)"
-                        + " VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+                "INSERT INTO route_events (endpoint_id, event_type, url, is_active, revision, occurred_at, protocol,"
+                        + " options) VALUES (?, ?, ?, ?, ?, ?, ?, ?::jsonb)")) {
             statement.setLong(1, route.id());
             statement.setString(2, type.wireName());
             statement.setString(3, route.route().url());
@@ -257,22 +224,13 @@ public final class RouteStore {
             statement.setLong(5, route.route().revision());
             statement.setTimestamp(6, java.sql.Timestamp.from(route.route().updatedAt()));
             statement.setString(7, route.route().protocol().wireName());
+            statement.setString(8, optionsJson(route.route().options()));
             statement.executeUpdate();
         }
     }
 
     private static void requireRevision(StoredRoute current, Long expected, RouteKey key) {
-        if (expected == null) {
-            return;
-        }
-        if (current == null) {
-            throw new ApiException(HttpResponseStatus.PRECONDITION_FAILED, "precondition_failed",
-                    "If-Match: " + expected + " but route " + key + " does not exist");
-        }
-        if (current.route().revision() != expected) {
-            throw new ApiException(HttpResponseStatus.PRECONDITION_FAILED, "precondition_failed",
-                    "If-Match: " + expected + " but route " + key + " is at revision " + current.route().revision());
-        }
+        Hierarchy.requireRevision(current == null ? 0 : current.route().revision(), expected, "route " + key);
     }
 
     private static void setKey(PreparedStatement statement, RouteKey key, int first) throws SQLException {
@@ -285,7 +243,19 @@ public final class RouteStore {
     private static StoredRoute readRoute(ResultSet rows) throws SQLException {
         RouteKey key = new RouteKey(rows.getString(2), rows.getString(3), rows.getString(4), rows.getString(5));
         return new StoredRoute(rows.getLong(1), new Route(key, rows.getString(6), rows.getBoolean(7), rows.getLong(8),
-                rows.getTimestamp(9).toInstant(), rows.getTimestamp(10).toInstant(), RouteProtocol.parse(rows.getString(11))));
+                rows.getTimestamp(9).toInstant(), rows.getTimestamp(10).toInstant(), RouteProtocol.parse(rows.getString(11)),
+                options(rows.getString(12))));
+    }
+
+    /** The options column's value: null for none. */
+    static String optionsJson(RouteOptions options) {
+        var json = TrafficJson.toJson(options);
+        return json == null ? null : json.toString();
+    }
+
+    /** The options of a stored row ({@code options::text}). */
+    public static RouteOptions options(String json) {
+        return json == null ? RouteOptions.NONE : TrafficJson.options(TrafficJson.parse(json));
     }
 
     static ApiException routeNotFound(RouteKey key) {

@@ -1,5 +1,7 @@
 package dev.trafficmanager.controlapi.routes;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.trafficmanager.controlapi.auth.Authenticator;
 import dev.trafficmanager.controlapi.auth.Principal;
@@ -11,7 +13,9 @@ import dev.trafficmanager.controlapi.http.Router;
 import dev.trafficmanager.route.Names;
 import dev.trafficmanager.route.Route;
 import dev.trafficmanager.route.RouteKey;
+import dev.trafficmanager.route.RouteOptions;
 import dev.trafficmanager.route.RouteProtocol;
+import dev.trafficmanager.route.TrafficJson;
 import dev.trafficmanager.route.UpstreamUrl;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -28,6 +32,7 @@ import java.util.Set;
  */
 public final class RoutesApi {
     private static final String ROUTE = "/v1/routes/{tenant}/{service}/{env}/{version}";
+    private static final Set<String> ROUTE_FIELDS = Set.of("url", "endpoints", "protocol", "timeoutMs", "retries");
     private static final int DEFAULT_LIMIT = 100;
     private static final int MAX_LIMIT = 1000;
 
@@ -57,13 +62,35 @@ public final class RoutesApi {
 
     private ApiResponse upsert(ApiRequest request) {
         RouteKey key = authorizedKey(request);
-        ObjectNode body = json.readObject(request.body(), Set.of("url"), Set.of("protocol"));
-        String valid = validUrl(body.get("url").asText());
+        ObjectNode body = json.readFields(request.body(), ROUTE_FIELDS);
+        JsonNode protocolName = body.get("protocol");
+        if (protocolName != null && !protocolName.isNull() && !protocolName.isTextual()) {
+            throw ApiException.badRequest("invalid_json", "body: field \"protocol\" is not a string");
+        }
         RouteProtocol protocol = ApiException.validInput(() -> RouteProtocol.parse(
-                body.hasNonNull("protocol") ? body.get("protocol").asText() : null));
-        guard.check(valid);
-        RouteChange change = store.upsert(key, valid, protocol, ifMatch(request));
+                protocolName == null || protocolName.isNull() ? null : protocolName.asText()));
+        RouteOptions options = ApiException.validInput(() -> TrafficJson.options(body));
+        String url = url(body, options);
+        guard.check(url);
+        options.endpoints().forEach(endpoint -> guard.check(endpoint.url()));
+        RouteChange change = store.upsert(key, url, protocol, options, ifMatch(request));
         return written(change, change.created() ? HttpResponseStatus.CREATED : HttpResponseStatus.OK);
+    }
+
+    /** The body's {@code url}, or its first endpoint's: exactly one of the two is given. */
+    private static String url(ObjectNode body, RouteOptions options) {
+        JsonNode url = body.get("url");
+        if (url != null && !options.endpoints().isEmpty()) {
+            throw ApiException.badRequest("invalid_json", "body: both \"url\" and \"endpoints\" (expected: one of them)");
+        }
+        if (url == null && options.endpoints().isEmpty()) {
+            throw ApiException.badRequest("invalid_json", "body: field \"url\" is missing (expected: \"url\" or \"endpoints\")");
+        }
+        if (url != null && !url.isTextual()) {
+            throw ApiException.badRequest("invalid_json", "body: field \"url\" is "
+                    + url.getNodeType().name().toLowerCase(java.util.Locale.ROOT) + " (expected: a string)");
+        }
+        return url != null ? validUrl(url.asText()) : options.urlOr(null);
     }
 
     private ApiResponse setActive(ApiRequest request, boolean active) {
@@ -172,7 +199,7 @@ public final class RoutesApi {
     }
 
     /** {@code If-Match: 3} or {@code If-Match: "3"}; null when absent. */
-    private static Long ifMatch(ApiRequest request) {
+    public static Long ifMatch(ApiRequest request) {
         String value = request.ifMatch();
         if (value == null) {
             return null;
@@ -193,14 +220,22 @@ public final class RoutesApi {
     }
 
     static RouteView view(Route route) {
+        RouteOptions options = route.options();
+        ObjectNode json = TrafficJson.toJson(options);
         return new RouteView(route.key().tenant(), route.key().service(), route.key().env(), route.key().version(),
-                route.url(), route.protocol().wireName(), route.active(), route.revision(), route.createdAt().toString(),
-                route.updatedAt().toString());
+                route.url(), json == null ? null : json.get("endpoints"), route.protocol().wireName(),
+                options.timeoutMs() == 0 ? null : options.timeoutMs(), json == null ? null : json.get("retries"),
+                route.active(), route.revision(), route.createdAt().toString(), route.updatedAt().toString());
     }
 
-    /** The JSON shape of a route. */
-    public record RouteView(String tenant, String service, String env, String version, String url, String protocol,
-                            boolean active,
+    /**
+     * The JSON shape of a route: {@code url} is the first endpoint's when endpoints are listed;
+     * {@code endpoints}, {@code timeoutMs} and {@code retries} are null when not set.
+     */
+    public record RouteView(String tenant, String service, String env, String version, String url,
+                            @JsonInclude(JsonInclude.Include.NON_NULL) JsonNode endpoints, String protocol,
+                            @JsonInclude(JsonInclude.Include.NON_NULL) Integer timeoutMs,
+                            @JsonInclude(JsonInclude.Include.NON_NULL) JsonNode retries, boolean active,
                             long revision, String createdAt, String updatedAt) {
     }
 }

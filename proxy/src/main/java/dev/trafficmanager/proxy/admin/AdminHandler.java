@@ -8,6 +8,7 @@ import dev.trafficmanager.proxy.routing.ErrorResponses;
 import dev.trafficmanager.proxy.routing.JsonText;
 import dev.trafficmanager.proxy.routing.RequestRouter;
 import dev.trafficmanager.proxy.routing.RouteHeaders;
+import dev.trafficmanager.route.TrafficJson;
 import dev.trafficmanager.proxy.routing.TenantPolicy;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -174,15 +175,18 @@ public final class AdminHandler extends ChannelInboundHandlerAdapter {
     private void resolve(ChannelHandlerContext ctx, Map<String, List<String>> params, boolean keepAlive) {
         RouteKeyProbe probe = new RouteKeyProbe();
         RouteHeaders.Problem problem = routeHeaders.read(first(params, "tenant", null), first(params, "service", null),
-                first(params, "env", null), first(params, "version", null), probe);
+                first(params, "env", null), params.containsKey("split") ? "v" : first(params, "version", null), probe);
         if (problem != null) {
             error(ctx, HttpResponseStatus.BAD_REQUEST, "invalid_parameter",
-                    problem.message() + " (as query parameters: tenant, service, env, version)", keepAlive);
+                    problem.message() + " (as query parameters: tenant, service, env, version; or split for the split)", keepAlive);
             return;
         }
         if (!tenants.allows(probe.tenant())) {
             error(ctx, HttpResponseStatus.FORBIDDEN, "tenant_forbidden", tenants.refusal(probe.tenant()), keepAlive);
             return;
+        }
+        if (params.containsKey("split")) { // the service's split instead of a version's route
+            probe.set(probe.tenant(), probe.service(), probe.env(), null);
         }
         busy = true;
         ctx.channel().config().setAutoRead(false); // pipelined requests wait in the socket meanwhile
@@ -205,6 +209,8 @@ public final class AdminHandler extends ChannelInboundHandlerAdapter {
                 + ",\"url\":" + (entry.url() == null ? "null" : JsonText.quote(entry.url()))
                 + ",\"active\":" + entry.active()
                 + ",\"revision\":" + entry.revision()
+                + (entry.split() != null ? ",\"split\":" + TrafficJson.toJson(entry.split()) : "")
+                + (entry.options().isDefault() ? "" : ",\"options\":" + TrafficJson.toJson(entry.options()))
                 + ",\"age_ms\":" + Math.max(0, now - entry.fetchedAtMillis()) + "}";
     }
 

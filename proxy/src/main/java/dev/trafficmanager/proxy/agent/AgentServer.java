@@ -8,6 +8,7 @@ import dev.trafficmanager.proxy.lookup.RouteKeyProbe;
 import dev.trafficmanager.proxy.metrics.ProxyMetrics;
 import dev.trafficmanager.proxy.routing.TenantPolicy;
 import dev.trafficmanager.route.RouteKey;
+import dev.trafficmanager.route.SplitKey;
 import io.micrometer.core.instrument.Counter;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
@@ -118,18 +119,23 @@ public final class AgentServer implements AutoCloseable {
                 fail(ctx, id, "unknown request " + kind);
                 return;
             }
-            RouteKey route;
             try {
-                route = RouteKey.parse(key);
+                if (SplitKey.isSplitKey(key)) {
+                    SplitKey split = SplitKey.parse(key);
+                    probe.set(split.tenant(), split.service(), split.env(), null);
+                } else {
+                    RouteKey route = RouteKey.parse(key);
+                    probe.set(route.tenant(), route.service(), route.env(), route.version());
+                }
             } catch (IllegalArgumentException e) { // InvalidRouteException included
                 fail(ctx, id, "not a route key: " + e.getMessage());
                 return;
             }
-            if (!tenants.allows(route.tenant())) {
-                fail(ctx, id, "the node agent does not serve tenant " + route.tenant() + " (TM_ALLOWED_TENANTS)");
+            if (!tenants.allows(probe.tenant())) {
+                fail(ctx, id, "the node agent does not serve tenant " + probe.tenant() + " (TM_ALLOWED_TENANTS)");
                 return;
             }
-            RouteEntry cached = resolver.cached(probe.set(route.tenant(), route.service(), route.env(), route.version()));
+            RouteEntry cached = resolver.cached(probe);
             if (cached != null) {
                 found(ctx, id, cached);
                 return;

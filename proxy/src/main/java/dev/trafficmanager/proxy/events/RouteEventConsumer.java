@@ -2,7 +2,7 @@ package dev.trafficmanager.proxy.events;
 
 import dev.trafficmanager.proxy.lookup.Resolver;
 import dev.trafficmanager.proxy.metrics.ProxyMetrics;
-import dev.trafficmanager.route.RouteEvent;
+import dev.trafficmanager.route.ChangeEvent;
 import dev.trafficmanager.route.RouteEventCodec;
 import dev.trafficmanager.route.TenantPartitions;
 import io.micrometer.core.instrument.Counter;
@@ -224,16 +224,16 @@ public final class RouteEventConsumer implements AutoCloseable {
 
     private void apply(ConsumerRecord<byte[], byte[]> record) throws InterruptedException {
         bytesRead.increment(Math.max(0, record.serializedKeySize()) + Math.max(0, record.serializedValueSize()));
-        RouteEvent event;
+        ChangeEvent event;
         try {
-            event = RouteEventCodec.decode(record.value());
+            event = RouteEventCodec.decodeChange(record.value());
         } catch (RuntimeException e) {
             metrics.eventsUndecodable().increment();
             log.warn("skipping record {}-{}@{}: not a route event ({})", record.topic(), record.partition(),
                     record.offset(), e.getMessage());
             return;
         }
-        if (tenants != null && !tenants.contains(event.key().tenant())) {
+        if (tenants != null && !tenants.contains(event.tenant())) {
             otherTenants.increment();
             return;
         }

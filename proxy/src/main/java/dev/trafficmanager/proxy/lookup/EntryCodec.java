@@ -1,35 +1,49 @@
 package dev.trafficmanager.proxy.lookup;
 
 import dev.trafficmanager.route.RouteProtocol;
+import dev.trafficmanager.route.Tlv;
+import dev.trafficmanager.route.TrafficFields;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 
 /**
- * The bytes of a {@link RouteEntry} in L1 (Chronicle Map) and L2 (Redis): a format byte, flags,
- * revision, fetch time, then the URL in ASCII. The key is not stored: both tiers key by it. The
- * route's protocol is in flag bits 2-3 (0 auto, 1 http1, 2 h2): a reader that predates it ignores
- * them, so the layout and its format byte stay as they were.
+ * The bytes of a {@link RouteEntry} in L1 (Chronicle Map), L2 (Redis) and the node agent's answers:
+ * a format byte, flags, revision, fetch time, then tagged fields ({@link Tlv}): a route's URL and its
+ * options ({@link TrafficFields}), or a split's weights. The key is not stored: every tier keys by it.
+ * Flags: bit 0 active, bit 1 exists, bits 2-3 the route's protocol (0 auto, 1 http1, 2 h2), bit 4 a
+ * split. Format 2 (issue 16) replaced format 1 (the URL in ASCII after the header): an L1 file of
+ * format 1 entries is moved aside and rebuilt ({@link L1Store}), and Redis's key prefix changed.
  */
 public final class EntryCodec {
-    private static final byte FORMAT = 1;
+    private static final byte FORMAT = 2;
     private static final int FLAG_ACTIVE = 1;
     private static final int FLAG_EXISTS = 2;
     private static final int PROTOCOL_SHIFT = 2;
+    private static final int FLAG_SPLIT = 16;
     private static final int HEADER = 1 + 1 + 8 + 8;
+    private static final int TAG_URL = 6; // the event codec's
 
     private EntryCodec() {
     }
 
     public static byte[] encode(RouteEntry entry) {
-        byte[] url = entry.exists() ? entry.url().getBytes(StandardCharsets.US_ASCII) : new byte[0];
-        ByteBuffer out = ByteBuffer.allocate(HEADER + url.length);
-        out.put(FORMAT)
-                .put((byte) ((entry.active() ? FLAG_ACTIVE : 0) | (entry.exists() ? FLAG_EXISTS : 0)
-                        | entry.protocol().code() << PROTOCOL_SHIFT))
-                .putLong(entry.revision())
-                .putLong(entry.fetchedAtMillis())
-                .put(url);
-        return out.array();
+        Tlv.Writer out = new Tlv.Writer(HEADER + 64)
+                .raw(FORMAT)
+                .raw((entry.active() ? FLAG_ACTIVE : 0) | (entry.exists() ? FLAG_EXISTS : 0)
+                        | entry.protocol().code() << PROTOCOL_SHIFT | (entry.split() != null ? FLAG_SPLIT : 0))
+                .rawLong(entry.revision())
+                .rawLong(entry.fetchedAtMillis());
+        if (entry.split() != null) {
+            TrafficFields.write(out, entry.split());
+        } else if (entry.exists()) {
+            out.string(TAG_URL, entry.url());
+            TrafficFields.write(out, entry.options());
+        }
+        return out.toBytes();
+    }
+
+    /** Whether {@code stored} is of this format (its first byte). */
+    static boolean isCurrentFormat(byte[] stored) {
+        return stored != null && stored.length > 0 && stored[0] == FORMAT;
     }
 
     /**
@@ -78,11 +92,23 @@ public final class EntryCodec {
         if ((flags & FLAG_EXISTS) == 0) {
             return length == HEADER && revision == 0 ? RouteEntry.absent(key, fetchedAt) : null;
         }
-        String url = new String(bytes, HEADER, length - HEADER, StandardCharsets.US_ASCII);
+        String[] url = new String[1];
+        TrafficFields traffic = new TrafficFields();
         try {
-            return RouteEntry.found(key, url, (flags & FLAG_ACTIVE) != 0, revision, fetchedAt,
-                    RouteProtocol.fromCode(flags >>> PROTOCOL_SHIFT & 3));
-        } catch (IllegalArgumentException e) {
+            Tlv.read(in, (tag, field, size) -> {
+                if (tag == TAG_URL) {
+                    url[0] = Tlv.string(field, size);
+                } else {
+                    traffic.accept(tag, field, size);
+                }
+            });
+            boolean active = (flags & FLAG_ACTIVE) != 0;
+            if ((flags & FLAG_SPLIT) != 0) {
+                return url[0] == null ? RouteEntry.split(key, traffic.split(), active, revision, fetchedAt) : null;
+            }
+            return RouteEntry.found(key, url[0], active, revision, fetchedAt,
+                    RouteProtocol.fromCode(flags >>> PROTOCOL_SHIFT & 3), traffic.options());
+        } catch (IllegalArgumentException e) { // InvalidRouteException included
             return null;
         }
     }

@@ -23,8 +23,10 @@ import net.openhft.chronicle.map.MapEntry;
  */
 public final class L1Store implements AutoCloseable {
     private static final String AVERAGE_KEY = "tenant-name/service-name/production/v12";
-    private static final int AVERAGE_VALUE_BYTES = 18 + 48;
+    private static final int AVERAGE_VALUE_BYTES = 18 + 2 + 48;
     private static final String NAME = "tm-routes";
+    /** How many entries of an existing file are checked for the current entry format when it opens. */
+    private static final int FORMAT_SAMPLE = 64;
     /** How long the writer waits for an entry's lock before it gives up on the write. */
     static final long WRITE_LOCK_WAIT_MILLIS = 200;
 
@@ -80,12 +82,43 @@ public final class L1Store implements AutoCloseable {
                 .maxBloatFactor(2.0)
                 .createPersistedTo(file.toFile());
         // An existing file keeps the layout it was made with, whatever the builder says.
-        if (map.keyClass() != CharSequence.class || map.valueClass() != byte[].class || !NAME.equals(map.name())) {
-            String found = map.name() + " of " + map.keyClass().getSimpleName() + " to " + map.valueClass().getSimpleName();
+        if (map.keyClass() != CharSequence.class || map.valueClass() != byte[].class) {
+            String found = map.keyClass().getSimpleName() + " to " + map.valueClass().getSimpleName();
             map.close();
-            throw new IllegalStateException("another layout: " + found + " (expected: " + NAME + " of CharSequence to byte[])");
+            throw new IllegalStateException("another layout: " + found + " (expected: CharSequence to byte[])");
+        }
+        String foreign = foreignEntry(map);
+        if (foreign != null) {
+            map.close();
+            throw new IllegalStateException("entries of another format (" + foreign + "): a file of an earlier release");
         }
         return map;
+    }
+
+    /**
+     * An entry among the first {@link #FORMAT_SAMPLE} whose value is not of {@link EntryCodec}'s
+     * format, described; null when all are. The header does not tell (Chronicle keeps no name or
+     * version of ours in it), so the values do: a file of the release before format 2 is rebuilt
+     * from Kafka, like a corrupt one, instead of every entry reading as invalid. An existing empty
+     * file, or one whose sample cannot be read, is kept.
+     */
+    private static String foreignEntry(ChronicleMap<CharSequence, byte[]> map) {
+        int seen = 0;
+        try {
+            for (Map.Entry<CharSequence, byte[]> entry : map.entrySet()) {
+                if (!EntryCodec.isCurrentFormat(entry.getValue())) {
+                    byte[] value = entry.getValue();
+                    return entry.getKey() + " in format " + (value.length == 0 ? "none" : String.valueOf(value[0]));
+                }
+                if (++seen == FORMAT_SAMPLE) {
+                    break;
+                }
+            }
+        } catch (RuntimeException e) {
+            // A segment locked past Chronicle's lock timeout (a process that died holding it): no
+            // finding. Only entries seen in another format move a file other processes use aside.
+        }
+        return null;
     }
 
     /**

@@ -2,8 +2,13 @@ package dev.trafficmanager.proxy.lookup;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.trafficmanager.route.RouteKey;
+import dev.trafficmanager.route.RouteOptions;
 import dev.trafficmanager.route.RouteProtocol;
+import dev.trafficmanager.route.SplitKey;
+import dev.trafficmanager.route.TrafficJson;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -19,7 +24,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
- * L3: reads a route from PostgreSQL with blocking JDBC on a bounded pool of its own threads, never
+ * L3: reads a route (or a split, for a split key) from PostgreSQL with blocking JDBC on a bounded pool of its own threads, never
  * on an event loop. A full queue, a pool wait past the lookup timeout, a statement past it or a
  * dead server all fail the lookup quickly instead of piling up.
  *
@@ -31,12 +36,19 @@ import java.util.function.LongSupplier;
  */
 public final class PostgresRouteSource implements RouteSource {
     private static final String QUERY = """
-            SELECT e.url, e.is_active, e.revision, e.protocol
+            SELECT e.url, e.is_active, e.revision, e.protocol, e.options::text
               FROM tenants t
               JOIN services s ON s.tenant_id = t.id
               JOIN environments n ON n.service_id = s.id
               JOIN endpoints e ON e.environment_id = n.id
              WHERE t.name = ? AND s.name = ? AND n.name = ? AND e.version = ?""";
+    private static final String SPLIT_QUERY = """
+            SELECT sp.weights::text, sp.sticky_header, sp.sticky_cookie, sp.is_active, sp.revision
+              FROM tenants t
+              JOIN services s ON s.tenant_id = t.id
+              JOIN environments n ON n.service_id = s.id
+              JOIN splits sp ON sp.environment_id = n.id
+             WHERE t.name = ? AND s.name = ? AND n.name = ?""";
     private static final int QUEUE = 1024;
     /** An unused connection closes after this long (HikariCP's floor is 10 s). */
     static final long IDLE_TIMEOUT_MILLIS = 30_000;
@@ -85,22 +97,43 @@ public final class PostgresRouteSource implements RouteSource {
     }
 
     private RouteEntry query(String key) {
-        RouteKey route = RouteKey.parse(key);
-        try (Connection c = dataSource.getConnection(); PreparedStatement statement = c.prepareStatement(QUERY)) {
-            statement.setString(1, route.tenant());
-            statement.setString(2, route.service());
-            statement.setString(3, route.env());
-            statement.setString(4, route.version());
+        boolean split = SplitKey.isSplitKey(key);
+        String[] parts = split ? splitParts(key) : routeParts(key);
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement statement = c.prepareStatement(split ? SPLIT_QUERY : QUERY)) {
+            for (int i = 0; i < parts.length; i++) {
+                statement.setString(i + 1, parts[i]);
+            }
             try (ResultSet row = statement.executeQuery()) {
                 long now = clock.getAsLong();
-                return row.next()
-                        ? RouteEntry.found(key, row.getString(1), row.getBoolean(2), row.getLong(3), now,
-                                RouteProtocol.parse(row.getString(4)))
-                        : RouteEntry.absent(key, now);
+                if (!row.next()) {
+                    return RouteEntry.absent(key, now);
+                }
+                if (split) {
+                    ObjectNode json = JsonNodeFactory.instance.objectNode();
+                    json.set("weights", TrafficJson.parse(row.getString(1)));
+                    json.put("stickyHeader", row.getString(2));
+                    json.put("stickyCookie", row.getString(3));
+                    return RouteEntry.split(key, TrafficJson.split(json), row.getBoolean(4), row.getLong(5), now);
+                }
+                String options = row.getString(5);
+                return RouteEntry.found(key, row.getString(1), row.getBoolean(2), row.getLong(3), now,
+                        RouteProtocol.parse(row.getString(4)),
+                        options == null ? RouteOptions.NONE : TrafficJson.options(TrafficJson.parse(options)));
             }
         } catch (SQLException e) {
             throw new CompletionException(e);
         }
+    }
+
+    private static String[] routeParts(String key) {
+        RouteKey route = RouteKey.parse(key);
+        return new String[] {route.tenant(), route.service(), route.env(), route.version()};
+    }
+
+    private static String[] splitParts(String key) {
+        SplitKey split = SplitKey.parse(key);
+        return new String[] {split.tenant(), split.service(), split.env()};
     }
 
     /** Connections open now, in use or not: none once idle past {@link #IDLE_TIMEOUT_MILLIS}. */

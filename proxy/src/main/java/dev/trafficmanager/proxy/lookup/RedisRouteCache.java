@@ -38,7 +38,8 @@ public final class RedisRouteCache implements RouteCache {
             System.setProperty("io.lettuce.core.iouring", "false");
         }
     }
-    private static final String PREFIX = "tm:route:";
+    /** Changes with {@link EntryCodec}'s format, so two releases never read each other's values. */
+    public static final String PREFIX = "tm:route:2:";
     private static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
 
     private final ClientResources resources;

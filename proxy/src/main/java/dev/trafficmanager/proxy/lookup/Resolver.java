@@ -5,7 +5,10 @@ import dev.trafficmanager.proxy.metrics.ProxyMetrics;
 import dev.trafficmanager.proxy.metrics.ProxyMetrics.Result;
 import dev.trafficmanager.proxy.metrics.ProxyMetrics.Tier;
 import dev.trafficmanager.proxy.resilience.CircuitBreaker;
+import dev.trafficmanager.route.ChangeEvent;
 import dev.trafficmanager.route.RouteEvent;
+import dev.trafficmanager.route.SplitEvent;
+import dev.trafficmanager.route.SplitKey;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -123,11 +126,12 @@ public final class Resolver {
         }
         long age = now - entry.fetchedAtMillis();
         boolean positive = entry.active();
-        boolean expired = age >= (positive ? positiveTtl : negativeTtl);
+        boolean longLived = longLived(entry);
+        boolean expired = age >= (longLived ? positiveTtl : negativeTtl);
         if (expired && sourcesAnswering) {
             return null; // re-confirm before use
         }
-        if (age >= (positive ? positiveRefreshAt : negativeRefreshAt)) {
+        if (age >= (longLived ? positiveRefreshAt : negativeRefreshAt)) {
             refreshInBackground(entry.key());
             if (expired) {
                 // The last lookup found every tier down: do not make this request wait for another.
@@ -185,17 +189,19 @@ public final class Resolver {
     }
 
     /**
-     * Applies a route event to L1 (and the near cache, and for a {@code live} one, read after catching
+     * Applies a route's or a split's event to L1 (and the near cache, and for a {@code live} one, read after catching
      * up, drops the key from Redis) on the writer thread, waiting for room in its queue. Returns a
      * sequence number for {@link #eventsDone()}.
      */
-    public long applyEvent(RouteEvent event, boolean live) throws InterruptedException {
+    public long applyEvent(ChangeEvent event, boolean live) throws InterruptedException {
         if (writer == null) {
             throw new IllegalStateException("a sidecar in node mode applies no route events: its agent does");
         }
-        String key = event.key().toString();
-        return writer.event(RouteEntry.found(key, event.url(), event.active(), event.revision(), clock.getAsLong(),
-                event.protocol()), live);
+        String key = event.keyString();
+        long now = clock.getAsLong();
+        return writer.event(event instanceof RouteEvent route
+                ? RouteEntry.found(key, route.url(), route.active(), route.revision(), now, route.protocol(), route.options())
+                : RouteEntry.split(key, ((SplitEvent) event).split(), event.active(), event.revision(), now), live);
     }
 
     /** How many applied events L1 holds; compare with {@link #applyEvent}'s sequence numbers. */
@@ -292,7 +298,7 @@ public final class Resolver {
                             + GuardedTier.unwrap(error).getMessage());
                 }
                 metrics.lookup(sourceTier, fromDb.active() ? Result.HIT : Result.NEGATIVE);
-                redis.put(fromDb, (fromDb.active() ? positiveTtl : negativeTtl));
+                redis.put(fromDb, longLived(fromDb) ? positiveTtl : negativeTtl);
                 return new Resolution(store(fromDb, askedAt, mark), sourceTier, false);
             });
         });
@@ -323,7 +329,17 @@ public final class Resolver {
 
     private boolean isDueForRefresh(RouteEntry entry) {
         long age = clock.getAsLong() - entry.fetchedAtMillis();
-        return age >= (entry.active() ? positiveRefreshAt : negativeRefreshAt);
+        return age >= (longLived(entry) ? positiveRefreshAt : negativeRefreshAt);
+    }
+
+    /**
+     * Whether the entry keeps the positive TTL: an active route, and any split key's entry, a split's
+     * absence too. Most services have no split, and every request that names no version asks for it:
+     * a short negative TTL would send that question to PostgreSQL every few seconds per service,
+     * where a new split reaches L1 by its event at once.
+     */
+    private static boolean longLived(RouteEntry entry) {
+        return entry.active() || entry.split() != null || !entry.exists() && SplitKey.isSplitKey(entry.key());
     }
 
     /**

@@ -1,12 +1,17 @@
 package dev.trafficmanager.proxy.lookup;
 
 import dev.trafficmanager.proxy.upstream.UpstreamTarget;
+import dev.trafficmanager.route.Endpoint;
+import dev.trafficmanager.route.RouteOptions;
 import dev.trafficmanager.route.RouteProtocol;
+import dev.trafficmanager.route.Split;
+import java.util.List;
 
 /**
- * What a cache tier knows about one route key: the route's url, active flag and revision, or that
- * the route does not exist (a negative entry, revision 0), with the time a source of truth last
- * confirmed it. Immutable, so event loops read it without locks.
+ * What a cache tier knows about one key: a route's url, options, active flag and revision; or,
+ * for a split key ({@code tenant/service/env}), a split's weights; or that neither exists (a
+ * negative entry, revision 0), with the time a source of truth last confirmed it. Immutable, so
+ * event loops read it without locks.
  */
 public final class RouteEntry {
     /** {@link #replaces}'s {@code askedAt} for an entry that is not PostgreSQL's answer. */
@@ -23,17 +28,25 @@ public final class RouteEntry {
     private final long revision;
     private final long fetchedAtMillis;
     private final RouteProtocol protocol;
+    private final RouteOptions options;
+    private final Split split;
     private final UpstreamTarget target;
+    private final List<UpstreamTarget> endpoints;
 
-    private RouteEntry(String key, String url, boolean active, long revision, long fetchedAtMillis, RouteProtocol protocol) {
+    private RouteEntry(String key, String url, boolean active, long revision, long fetchedAtMillis, RouteProtocol protocol,
+                       RouteOptions options, Split split) {
         this.key = key;
         this.url = url;
         this.active = active;
         this.revision = revision;
         this.fetchedAtMillis = fetchedAtMillis;
         this.protocol = protocol;
+        this.options = options;
+        this.split = split;
         UpstreamTarget parsed = url == null ? null : UpstreamTarget.parse(url, protocol);
         this.target = active ? parsed : null;
+        this.endpoints = active && options.endpoints().size() > 1
+                ? options.endpoints().stream().map(e -> UpstreamTarget.parse(e.url(), protocol)).toList() : List.of();
     }
 
     /**
@@ -41,11 +54,28 @@ public final class RouteEntry {
      * below 1 or a URL that breaks the route model's rules, whichever tier the values came from.
      */
     public static RouteEntry found(String key, String url, boolean active, long revision, long fetchedAtMillis,
-                                   RouteProtocol protocol) {
-        if (revision < 1 || url == null || protocol == null) {
+                                   RouteProtocol protocol, RouteOptions options) {
+        if (revision < 1 || url == null || protocol == null || options == null) {
             throw new IllegalArgumentException("route " + key + ": revision " + revision + " (expected: >= 1 with a url)");
         }
-        return new RouteEntry(key, url, active, revision, fetchedAtMillis, protocol);
+        if (!options.urlOr(url).equals(url)) {
+            throw new IllegalArgumentException("route " + key + ": url " + url + " is not its first endpoint's");
+        }
+        return new RouteEntry(key, url, active, revision, fetchedAtMillis, protocol, options, null);
+    }
+
+    /** The same without options. */
+    public static RouteEntry found(String key, String url, boolean active, long revision, long fetchedAtMillis,
+                                   RouteProtocol protocol) {
+        return found(key, url, active, revision, fetchedAtMillis, protocol, RouteOptions.NONE);
+    }
+
+    /** A split that exists, deleted ({@code active} false) or not. */
+    public static RouteEntry split(String key, Split split, boolean active, long revision, long fetchedAtMillis) {
+        if (revision < 1 || split == null) {
+            throw new IllegalArgumentException("split " + key + ": revision " + revision + " (expected: >= 1 with weights)");
+        }
+        return new RouteEntry(key, null, active, revision, fetchedAtMillis, RouteProtocol.AUTO, RouteOptions.NONE, split);
     }
 
     /** The same with the default protocol. */
@@ -55,7 +85,7 @@ public final class RouteEntry {
 
     /** A route that no source knows: a negative entry. */
     public static RouteEntry absent(String key, long fetchedAtMillis) {
-        return new RouteEntry(key, null, false, 0, fetchedAtMillis, RouteProtocol.AUTO);
+        return new RouteEntry(key, null, false, 0, fetchedAtMillis, RouteProtocol.AUTO, RouteOptions.NONE, null);
     }
 
     /**
@@ -118,13 +148,36 @@ public final class RouteEntry {
         return protocol;
     }
 
-    /** Where to forward; null unless the route is active. */
+    /** Where to forward; null unless the route is active. With endpoints: the first one. */
     public UpstreamTarget target() {
         return target;
     }
 
+    /** The endpoints' targets, in {@link RouteOptions#endpoints()} order, when an active route lists more than one; else empty. */
+    public List<UpstreamTarget> endpointTargets() {
+        return endpoints;
+    }
+
+    /** The endpoints' weights, in the same order. */
+    public List<Endpoint> endpoints() {
+        return options.endpoints();
+    }
+
+    /** Endpoints, timeout and retries; {@link RouteOptions#NONE} for a split or a negative entry. */
+    public RouteOptions options() {
+        return options;
+    }
+
+    /** The split of a split key's entry, deleted or not; null for a route or a negative entry. */
+    public Split split() {
+        return split;
+    }
+
     @Override
     public String toString() {
+        if (split != null) {
+            return key + " split " + split.weights() + (active ? "" : " (deleted)") + " rev " + revision;
+        }
         return key + (exists() ? " -> " + url + (protocol == RouteProtocol.AUTO ? "" : " (" + protocol.wireName() + ")")
                 + (active ? "" : " (inactive)") + " rev " + revision : " (absent)");
     }

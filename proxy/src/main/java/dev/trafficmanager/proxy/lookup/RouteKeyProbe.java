@@ -2,7 +2,8 @@ package dev.trafficmanager.proxy.lookup;
 
 /**
  * A route key assembled from a request's headers without building a string: it reads as the
- * canonical {@code tenant/service/env/version} text, hashes like that {@link String}, and equals
+ * canonical {@code tenant/service/env/version} text (or, set without a version, as the split key
+ * {@code tenant/service/env}), hashes like that {@link String}, and equals
  * any {@link CharSequence} with the same characters. So it can look up a map keyed by the canonical
  * strings (the near cache) and be written as a Chronicle Map key without allocating.
  *
@@ -10,17 +11,20 @@ package dev.trafficmanager.proxy.lookup;
  */
 public final class RouteKeyProbe implements CharSequence {
     private final CharSequence[] parts = new CharSequence[4];
+    private int count;
     private int length;
     private int hash;
 
+    /** Sets the key; a null {@code version} makes it the split key of the service's env. */
     public RouteKeyProbe set(CharSequence tenant, CharSequence service, CharSequence env, CharSequence version) {
         parts[0] = tenant;
         parts[1] = service;
         parts[2] = env;
         parts[3] = version;
+        count = version == null ? 3 : 4;
         int h = 0;
         int n = 0;
-        for (int p = 0; p < 4; p++) {
+        for (int p = 0; p < count; p++) {
             if (p > 0) {
                 h = 31 * h + '/';
                 n++;
@@ -48,8 +52,14 @@ public final class RouteKeyProbe implements CharSequence {
         return parts[2];
     }
 
+    /** The version; null for a split key. */
     public CharSequence version() {
         return parts[3];
+    }
+
+    /** Whether this is a split key (no version). */
+    public boolean isSplitKey() {
+        return count == 3;
     }
 
     @Override
@@ -60,13 +70,13 @@ public final class RouteKeyProbe implements CharSequence {
     @Override
     public char charAt(int index) {
         int i = index;
-        for (int p = 0; p < 4; p++) {
+        for (int p = 0; p < count; p++) {
             CharSequence part = parts[p];
             if (i < part.length()) {
                 return part.charAt(i);
             }
             i -= part.length();
-            if (p < 3) {
+            if (p < count - 1) {
                 if (i == 0) {
                     return '/';
                 }
@@ -95,7 +105,7 @@ public final class RouteKeyProbe implements CharSequence {
             return equalsKey(key);
         }
         int i = 0;
-        for (int p = 0; p < 4; p++) {
+        for (int p = 0; p < count; p++) {
             if (p > 0 && text.charAt(i++) != '/') {
                 return false;
             }
@@ -112,7 +122,7 @@ public final class RouteKeyProbe implements CharSequence {
     /** The common case, a stored key string: compared part by part on the strings' own bytes. */
     private boolean equalsKey(String key) {
         int i = 0;
-        for (int p = 0; p < 4; p++) {
+        for (int p = 0; p < count; p++) {
             CharSequence part = parts[p];
             int n = part.length();
             if (p > 0 && key.charAt(i++) != '/') {
@@ -138,7 +148,8 @@ public final class RouteKeyProbe implements CharSequence {
     /** The canonical key; allocates, so only the miss path calls it. */
     @Override
     public String toString() {
-        return new StringBuilder(length).append(parts[0]).append('/').append(parts[1]).append('/')
-                .append(parts[2]).append('/').append(parts[3]).toString();
+        StringBuilder key = new StringBuilder(length).append(parts[0]).append('/').append(parts[1]).append('/')
+                .append(parts[2]);
+        return count == 4 ? key.append('/').append(parts[3]).toString() : key.toString();
     }
 }

@@ -45,6 +45,8 @@ public final class ProxyMetrics {
     private final Counter eventsUndecodable;
     private final Counter l1WritesDropped;
     private final Counter upstreamRetries;
+    private final Counter splitSkips;
+    private final Counter splitLookupsFailed;
     private final Counter revisionRegressions;
     private final Counter l1LockBusy;
     private final Map<Tier, Counter> invalidEntries = new EnumMap<>(Tier.class);
@@ -93,6 +95,8 @@ public final class ProxyMetrics {
         revisionRegressions = counter("tm_route_revision_regressions", "PostgreSQL answers that replaced a higher revision a cache held");
         gauge("tm_proxy_tunnels_open", "connections relaying bytes both ways: CONNECT tunnels and accepted upgrades (WebSocket)",
                 tunnelsOpen::sum);
+        splitLookupsFailed = counter("tm_split_lookups_failed", "requests naming no version routed by the default version because no tier could say whether their service has a split");
+        splitSkips = counter("tm_split_versions_skipped", "versions a split chose whose route is missing or inactive: the next version took the request");
         upstreamRetries = counter("tm_upstream_retries", "requests tried again because they never reached their upstream (a refused connection, or a reused one the upstream closed)");
     }
 
@@ -202,6 +206,14 @@ public final class ProxyMetrics {
 
     public Counter upstreamRetries() {
         return upstreamRetries;
+    }
+
+    public Counter splitLookupsFailed() {
+        return splitLookupsFailed;
+    }
+
+    public Counter splitSkips() {
+        return splitSkips;
     }
 
     public Counter l1LockBusy() {

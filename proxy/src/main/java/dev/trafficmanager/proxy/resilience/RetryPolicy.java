@@ -43,7 +43,12 @@ public record RetryPolicy(int maxRetries, Duration base, Duration cap, int budge
      * must be matched by {@link #finished()}.
      */
     public boolean tryStart(int retry, LongSupplier inFlight) {
-        return retry <= maxRetries && tryReserve(inFlight);
+        return tryStart(retry, maxRetries, inFlight);
+    }
+
+    /** The same with a route's own limit of {@code max} retries instead of {@link #maxRetries}. */
+    public boolean tryStart(int retry, int max, LongSupplier inFlight) {
+        return retry <= max && tryReserve(inFlight);
     }
 
     /**

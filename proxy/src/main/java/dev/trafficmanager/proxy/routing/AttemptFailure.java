@@ -12,7 +12,9 @@ enum AttemptFailure {
     /** An HTTP/2 connection's upstream answered the preface with something else: it does not speak h2c. */
     NOT_HTTP2,
     /** The upstream refused the stream (GOAWAY past it, or RST_STREAM REFUSED_STREAM): it processed nothing. */
-    REFUSED;
+    REFUSED,
+    /** The upstream answered 502, 503 or 504: retried only when the route's retries cover gateway-error. */
+    GATEWAY_ERROR;
 
     /** Why a channel closed before any response, from the cause its pool gave ({@code auto} routes alone fall back). */
     static AttemptFailure closed(Throwable cause, RouteProtocol protocol) {

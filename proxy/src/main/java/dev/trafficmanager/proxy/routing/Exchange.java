@@ -1,6 +1,7 @@
 package dev.trafficmanager.proxy.routing;
 
 import dev.trafficmanager.http.HttpRefusal;
+import dev.trafficmanager.proxy.lookup.RouteEntry;
 import dev.trafficmanager.proxy.upstream.ResponseListener;
 import dev.trafficmanager.proxy.upstream.UpstreamPool;
 import dev.trafficmanager.proxy.upstream.UpstreamProtocol;
@@ -45,11 +46,10 @@ final class Exchange implements ResponseListener {
     private final ExchangeDeadlines deadlines;
 
     private Phase phase = Phase.ROUTING;
-    private UpstreamTarget target;
     private final UpstreamLeg upstream = new UpstreamLeg();
     private boolean upstreamKeepAlive;
     private int status;
-    private String bulkheadSlot; // the tenant's slot in the bulkhead, while held
+    private final ExchangeAccounting accounting;
 
     Exchange(ProxyHandler connection, ChannelHandlerContext ctx, ProxyServices services, HttpRequest request,
              String originForm, String forwardedHost) {
@@ -65,7 +65,7 @@ final class Exchange implements ResponseListener {
         this.upgrade = Upgrade.requested(request);
         this.deadlines = new ExchangeDeadlines(connection.responseTimeout(), this::responseTimedOut,
                 connection.grpcCall() ? Grpc.timeoutNanos(request.headers()) : 0);
-        services.drain().started();
+        this.accounting = new ExchangeAccounting(services);
     }
 
     /** A message from the client while this exchange runs: its body, or the next request's start. */
@@ -88,16 +88,21 @@ final class Exchange implements ResponseListener {
         }
     }
 
+    /** Forwards to a route's upstream (its URL, or one of its endpoints), within its own timeout if it has one. */
+    void forwardRoute(RouteEntry entry) {
+        deadlines.useTimeout(entry.options().timeoutMs());
+        forward(attempts.useRoute(entry));
+    }
+
     /** Forwards to {@code upstream}: a route's, or an outside host passed through. */
     void forward(UpstreamTarget upstream) {
         if (phase == Phase.ENDED) {
             return;
         }
-        target = upstream;
-        UpstreamProtocol protocol = connection.upstreamProtocol(target);
-        Forwarding.prepareRequest(request, originForm, target, connection.clientIp(), forwardedHost,
+        UpstreamProtocol protocol = connection.upstreamProtocol(upstream);
+        Forwarding.prepareRequest(request, originForm, upstream, connection.clientIp(), forwardedHost,
                 services.router().via(request.protocolVersion()), upgrade, protocol == UpstreamProtocol.H2);
-        attempts.use(services.pools().pool(ctx.channel().eventLoop(), target, protocol));
+        attempts.aim(upstream, ctx.channel().eventLoop(), protocol);
         deadlines.startCall(ctx.executor(), this::responseTimedOut);
         useUpstream();
     }
@@ -107,8 +112,8 @@ final class Exchange implements ResponseListener {
             return; // a retry after the exchange ended
         }
         enter(Phase.CONNECTING);
-        if (!attempts.admit()) {
-            fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "upstream_circuit_open", "upstream " + target
+        if (!attempts.admitAnywhere(request, originForm, connection::upstreamProtocol)) {
+            fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "upstream_circuit_open", "upstream " + attempts.target()
                     + " has been failing: its circuit breaker is open; try again shortly");
             return;
         }
@@ -123,7 +128,7 @@ final class Exchange implements ResponseListener {
             return;
         }
         enter(Phase.SENDING);
-        upstream.start(channel, fromPool, request, attempts.raceRetried() && body.complete() && body.nothingHeld());
+        upstream.start(channel, fromPool, request, attempts.resending() && body.complete() && body.nothingHeld());
         HttpContent part;
         while ((part = body.next()) != null) {
             writeBody(part, false);
@@ -149,11 +154,11 @@ final class Exchange implements ResponseListener {
             attempts.abandon(); // our own limit, not the upstream's failure: neither counted nor retried
         } else {
             attempts.answered(false);
-            if (retried(AttemptFailure.CONNECT_FAILED)) {
+            if (retried(AttemptFailure.CONNECT_FAILED, null)) {
                 return;
             }
         }
-        unreachable("cannot connect to " + target + ": " + Failures.describe(cause) + attempts.tries());
+        unreachable("cannot connect to " + attempts.target() + ": " + Failures.describe(cause) + attempts.tries());
     }
 
     private void writeBody(HttpContent content, boolean flush) {
@@ -182,12 +187,12 @@ final class Exchange implements ResponseListener {
             Throwable cause = msg.decoderResult().cause();
             ReferenceCountUtil.release(msg);
             attempts.answered(false);
-            unreachable("upstream " + target + " sent an invalid response: " + Failures.describe(cause));
+            unreachable("upstream " + attempts.target() + " sent an invalid response: " + Failures.describe(cause));
             return;
         }
         if (msg instanceof HttpResponse response) {
             ChannelFuture head = startResponse(response);
-            if (phase == Phase.ENDED) {
+            if (phase == Phase.ENDED || phase == Phase.CONNECTING) { // ended, or a gateway error being retried
                 return;
             }
             if (msg instanceof FullHttpResponse && phase.responseStarted()) {
@@ -238,7 +243,7 @@ final class Exchange implements ResponseListener {
         String unforwardable = Forwarding.unforwardable(response, connection.clientVersion(), upgrade != null);
         if (unforwardable != null) {
             ReferenceCountUtil.release(response);
-            unreachable("upstream " + target + " " + unforwardable);
+            unreachable("upstream " + attempts.target() + " " + unforwardable);
             return null;
         }
         String chosen = response.headers().get(HttpHeaderNames.UPGRADE, upgrade); // prepareResponse removes it
@@ -246,7 +251,11 @@ final class Exchange implements ResponseListener {
         boolean keepAlive = false;
         if (!informational) {
             // A gateway error from the upstream is its own failure (or its upstream's): counted.
-            attempts.answered(code != 502 && code != 503 && code != 504);
+            boolean gatewayError = code == 502 || code == 503 || code == 504;
+            attempts.answered(!gatewayError, code < 500);
+            if (gatewayError && retried(AttemptFailure.GATEWAY_ERROR, response)) {
+                return null;
+            }
             deadlines.cancelResponse();
             enter(Phase.RESPONDING);
             status = code;
@@ -281,30 +290,29 @@ final class Exchange implements ResponseListener {
             return;
         }
         deadlines.cancelResponse();
-        if (retried(AttemptFailure.closed(cause, target.protocol()))) {
+        if (retried(AttemptFailure.closed(cause, attempts.target().protocol()), null)) {
             return;
         }
         attempts.answered(false);
-        unreachable("upstream " + target + " closed the connection before responding"
+        unreachable("upstream " + attempts.target() + " closed the connection before responding"
                 + (cause == null ? "" : ": " + Failures.describe(cause)));
     }
 
     /** Starts the retry {@link UpstreamAttempts} allows after {@code failure}, if any: a new connection
-     * at once (the keep-alive race; the breaker's admission stands), or the whole attempt after a backoff. */
-    private boolean retried(AttemptFailure failure) {
+     * at once (the keep-alive race; the breaker's admission stands), or the whole attempt after a backoff,
+     * to another endpoint when the route has one. A gateway error's {@code answer} is dropped, its connection closed. */
+    private boolean retried(AttemptFailure failure, HttpResponse answer) {
         RetryDecision decision = attempts.decide(failure, body.sent(), upstream.headWriteFailed(), upstream.reused());
         if (!decision.retries()) {
             return false;
         }
+        if (answer != null) {
+            upstream.discard(answer, attempts.pool());
+            deadlines.cancelResponse();
+        }
         enter(Phase.CONNECTING);
-        attempts.perform(decision, ctx.executor(), switch (decision.kind()) {
-            case RECONNECT_NOW -> () -> attempts.pool().connect(this);
-            case FALL_BACK_TO_HTTP1 -> () -> {
-                attempts.useHttp1(request, ctx.channel().eventLoop(), target);
-                useUpstream();
-            };
-            default -> this::useUpstream;
-        });
+        attempts.perform(decision, ctx.executor(),
+                attempts.retry(decision, this, request, originForm, connection::upstreamProtocol, this::useUpstream));
         return true;
     }
 
@@ -326,7 +334,7 @@ final class Exchange implements ResponseListener {
     private void responseTimedOut() {
         if (phase != Phase.ENDED) {
             attempts.answered(false);
-            fail(HttpResponseStatus.GATEWAY_TIMEOUT, "upstream_timeout", "no response from " + target + " within "
+            fail(HttpResponseStatus.GATEWAY_TIMEOUT, "upstream_timeout", "no response from " + attempts.target() + " within "
                     + deadlines.describe());
         }
     }
@@ -363,7 +371,7 @@ final class Exchange implements ResponseListener {
 
     /** The exchange holds one of its tenant's slots in the bulkhead until it ends. */
     void holdSlot(String slot) {
-        bulkheadSlot = slot;
+        accounting.holdSlot(slot);
     }
 
     private void enter(Phase next) {
@@ -382,15 +390,8 @@ final class Exchange implements ResponseListener {
         }
         boolean reusable = how == Ending.COMPLETED && upstreamKeepAlive && body.complete() && body.nothingHeld();
         enter(Phase.ENDED);
-        if (bulkheadSlot != null) {
-            services.bulkhead().release(bulkheadSlot);
-            bulkheadSlot = null;
-        }
-        if (responseStatus != 0) {
-            services.metrics().response(responseStatus);
-        }
-        services.drain().ended();
-        attempts.abandon();
+        accounting.ended(responseStatus);
+        attempts.close();
         deadlines.close();
         body.releaseHeld();
         upstream.release(attempts.pool(), reusable);

@@ -13,6 +13,7 @@ final class ExchangeDeadlines {
     private final ResponseTimeout responseTimeout;
     private final Runnable onResponseTimeout;
     private final long callNanos;
+    private long routeNanos; // the route's own response timeout, or 0 for the connection's
     private Deadline call;
 
     /** {@code callNanos}: the call's grpc-timeout, or 0 for none. */
@@ -30,10 +31,15 @@ final class ExchangeDeadlines {
         }
     }
 
+    /** The route's response timeout ({@code timeoutMs}), instead of TM_UPSTREAM_RESPONSE_TIMEOUT_MS; 0 keeps that. */
+    void useTimeout(int millis) {
+        routeNanos = millis * 1_000_000L;
+    }
+
     /** The request made progress: the response timeout counts from now (not for a call with its own deadline). */
     void armResponse() {
         if (callNanos == 0) {
-            responseTimeout.arm(onResponseTimeout);
+            responseTimeout.arm(onResponseTimeout, routeNanos);
         }
     }
 
@@ -44,7 +50,7 @@ final class ExchangeDeadlines {
     /** For an error message: how long the client was willing to wait. */
     String describe() {
         return callNanos > 0 ? "the call's grpc-timeout of " + callNanos / 1_000_000 + " ms"
-                : responseTimeout.millis() + " ms";
+                : (routeNanos > 0 ? routeNanos / 1_000_000 + " ms (the route's timeoutMs)" : responseTimeout.millis() + " ms");
     }
 
     /** The exchange ended: nothing fires any more. */

@@ -80,6 +80,12 @@ final class Forwarding {
         request.setUri(target.requestUri(originForm));
     }
 
+    /** Points a prepared request at another endpoint of its route: its Host and target (the path is the same). */
+    static void retarget(HttpRequest request, String originForm, UpstreamTarget target) {
+        request.headers().set(HttpHeaderNames.HOST, target.hostHeader());
+        request.setUri(target.requestUri(originForm));
+    }
+
     /**
      * Rewrites {@code response} in place for the client. A body without a length (the upstream
      * closes the connection to end it) is re-framed as chunked for an HTTP/1.1 client; an HTTP/1.0

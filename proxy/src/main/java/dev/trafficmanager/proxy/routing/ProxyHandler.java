@@ -16,6 +16,7 @@ import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
@@ -61,6 +62,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     private Deadline idle;
     /** The response timeout of the request in flight (armed by its exchange). */
     private ResponseTimeout response;
+    private RouteLookup lookup;
     private final Runnable idleTimeout = this::idleTimedOut;
 
     public ProxyHandler(ProxyServices services) {
@@ -82,6 +84,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
         }
         idle = new Deadline(ctx.executor());
         response = new ResponseTimeout(ctx.executor(), services.upstream().responseTimeout());
+        lookup = new RouteLookup(ctx, services, clientIp);
         armIdle();
         ctx.read();
     }
@@ -165,7 +168,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
         }
         exchange = new Exchange(this, ctx, services, request, destination.originForm(), destination.forwardedHost());
         switch (destination.kind()) {
-            case ROUTE -> route(destination.probe);
+            case ROUTE -> route(destination.probe, request.headers());
             case PASSTHROUGH -> {
                 if (holdsTenantSlot(destination.tenant())) {
                     services.metrics().passThrough("http");
@@ -192,44 +195,9 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
         return true;
     }
 
-    private void route(RouteKeyProbe probe) {
-        if (!holdsTenantSlot(probe.tenant())) {
-            return;
-        }
-        RouteEntry entry = services.resolver().cached(probe);
-        if (entry != null) {
-            routeTo(exchange, entry);
-            return;
-        }
-        Exchange waiting = exchange;
-        services.resolver().resolve(probe.toString()).whenComplete((resolution, error) ->
-                ctx.executor().execute(() -> {
-                    try {
-                        if (waiting.ended()) {
-                            return; // the client went away meanwhile
-                        }
-                        if (error != null) {
-                            waiting.fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "route_lookup_unavailable",
-                                    "the route could not be looked up: no cache tier holds it and Redis and "
-                                            + "PostgreSQL did not answer in time");
-                        } else {
-                            routeTo(waiting, resolution.entry());
-                        }
-                    } catch (RuntimeException e) {
-                        // Outside the pipeline nothing would answer or release this request.
-                        log.error("client {}: routing a looked-up request failed", clientIp, e);
-                        waiting.clientGone();
-                        ctx.close();
-                    }
-                }));
-    }
-
-    /** Where a looked-up route leads: 404 for an unknown or inactive one, else its upstream. */
-    private static void routeTo(Exchange exchange, RouteEntry entry) {
-        if (entry.active()) {
-            exchange.forward(entry.target());
-        } else {
-            exchange.fail(HttpResponseStatus.NOT_FOUND, "route_not_found", "no active route for " + entry.key());
+    private void route(RouteKeyProbe probe, HttpHeaders headers) {
+        if (holdsTenantSlot(probe.tenant())) {
+            lookup.route(exchange, probe, headers);
         }
     }
 

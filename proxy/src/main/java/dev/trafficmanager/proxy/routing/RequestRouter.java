@@ -110,7 +110,7 @@ public final class RequestRouter {
                 return;
             }
         }
-        RouteHeaders.Problem problem = routeHeaders.read(headers, tenant, service, out.probe);
+        RouteHeaders.Problem problem = routeHeaders.readRequest(headers, tenant, service, out.probe);
         if (problem != null) {
             out.refuse(HttpResponseStatus.BAD_REQUEST, problem.code(), problem.message());
             return;

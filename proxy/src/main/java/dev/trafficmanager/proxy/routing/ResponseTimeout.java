@@ -20,7 +20,12 @@ final class ResponseTimeout {
 
     /** {@code onExpiry} runs once the timeout has passed from now, unless re-armed or cancelled first. */
     void arm(Runnable onExpiry) {
-        deadline.arm(timeout.toNanos(), onExpiry);
+        arm(onExpiry, 0);
+    }
+
+    /** The same after {@code nanos} instead of the connection's timeout (0: the connection's). */
+    void arm(Runnable onExpiry, long nanos) {
+        deadline.arm(nanos > 0 ? nanos : timeout.toNanos(), onExpiry);
     }
 
     /** Disarms the timeout if {@code owner} armed it last (null: never armed). */

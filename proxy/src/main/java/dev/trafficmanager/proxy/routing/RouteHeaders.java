@@ -28,12 +28,36 @@ public final class RouteHeaders {
 
     /** Fills {@code probe}; returns null when the headers name a valid key, else the problem. */
     public Problem read(HttpHeaders headers, RouteKeyProbe probe) {
-        return read(headers, headers.get(names[0]), headers.get(names[1]), probe);
+        return read(headers.get(names[0]), headers.get(names[1]), headers.get(names[2]), headers.get(names[3]), probe);
     }
 
-    /** The same with tenant and service given (read already, or named by the authority); env and version from the headers. */
-    Problem read(HttpHeaders headers, String tenant, String service, RouteKeyProbe probe) {
-        return read(tenant, service, headers.get(names[2]), headers.get(names[3]), probe);
+    /**
+     * A request's key, with tenant and service given (read already, or named by the authority), env
+     * and version from the headers. Without a version header the probe is set to the split key
+     * ({@code tenant/service/env}): the request's version comes from the split, else the default
+     * ({@link #defaultVersion()}).
+     */
+    Problem readRequest(HttpHeaders headers, String tenant, String service, RouteKeyProbe probe) {
+        String version = headers.get(names[3]);
+        if (version != null) {
+            return read(tenant, service, headers.get(names[2]), version, probe);
+        }
+        Problem problem = read(tenant, service, headers.get(names[2]), "v", probe); // "v": a valid stand-in
+        if (problem == null) {
+            probe.set(probe.tenant(), probe.service(), probe.env(), null);
+        }
+        return problem;
+    }
+
+    /** TM_DEFAULT_VERSION, or null. */
+    String defaultVersion() {
+        return defaults[3];
+    }
+
+    /** The problem of a request that names no version when its service has no split and no default is set. */
+    Problem missingVersion(String splitKey) {
+        return new Problem("missing_route_header", "header " + names[3] + " is required: " + splitKey
+                + " has no split (or configure a default for it on the sidecar)");
     }
 
     AsciiString tenantHeader() {

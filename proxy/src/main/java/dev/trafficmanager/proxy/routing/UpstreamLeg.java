@@ -5,7 +5,9 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
 
 /**
  * The upstream channel of an exchange's current attempt (an HTTP/1.1 connection or an HTTP/2
@@ -91,6 +93,12 @@ final class UpstreamLeg {
             pool.release(channel, reusable);
             channel = null;
         }
+    }
+
+    /** A gateway error that is retried: its answer dropped, its connection closed (the rest of it is never read). */
+    void discard(HttpResponse answer, ConnectionPool pool) {
+        ReferenceCountUtil.release(answer);
+        release(pool, false);
     }
 
     boolean reused() {

@@ -73,6 +73,21 @@ class L1FileTest {
     }
 
     @Test
+    void aFileOfThePreviousReleaseIsMovedAsideAndRebuilt() throws Exception {
+        Path file = dir.resolve("routes.l1");
+        // The layout before issue 16: map "tm-routes", values of entry format 1 (the URL in ASCII after the header).
+        try (ChronicleMap<CharSequence, byte[]> previous = ChronicleMap.of(CharSequence.class, byte[].class).name("tm-routes")
+                .entries(100).averageKey(KEY).averageValueSize(64).createPersistedTo(file.toFile())) {
+            byte[] format1 = new byte[18 + 11];
+            format1[0] = 1;
+            format1[1] = 3;
+            System.arraycopy("http://a:1/".getBytes(java.nio.charset.StandardCharsets.US_ASCII), 0, format1, 18, 11);
+            previous.put(KEY, format1);
+        }
+        opensFreshAndKeepsTheBrokenOneAside(file, Files.readAllBytes(file));
+    }
+
+    @Test
     void theFolderIsCreatedForTheSidecarAlone() throws Exception {
         Path folder = dir.resolve("a/b/traffic-manager");
         L1Store.open(folder.resolve("routes.l1"), 1000).close();

@@ -2,6 +2,7 @@ package dev.trafficmanager.proxy.routing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.trafficmanager.proxy.balancing.Balancer;
 import dev.trafficmanager.http.PipelineLayout;
 import dev.trafficmanager.proxy.H2Upstream;
 import dev.trafficmanager.proxy.ProxyConfig;
@@ -36,7 +37,7 @@ class PipelinesTest {
     private final ProxyConfig config = ProxyConfig.fromEnv(Map.of("TM_TENANT", "team", "TM_ENV", "prod"));
     private final UpstreamPools pools = new UpstreamPools(config.upstream(), NioSocketChannel.class, null, null, null, metrics);
     private final ProxyServices services = new ProxyServices(null, null, pools, metrics, new Drain(), config.upstream(),
-            config.clientLimits(), TenantBulkhead.OFF);
+            config.clientLimits(), TenantBulkhead.OFF, new Balancer(config.upstream().balancing(), metrics, System::nanoTime));
 
     /** The handlers' names without Netty's tail. */
     private static List<String> names(ChannelPipeline pipeline) {

@@ -3,6 +3,7 @@ package dev.trafficmanager.proxy.routing;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import dev.trafficmanager.proxy.balancing.Balancer;
 import dev.trafficmanager.proxy.ProxyConfig;
 import dev.trafficmanager.proxy.lookup.L1Store;
 import dev.trafficmanager.proxy.lookup.Resolver;
@@ -58,7 +59,8 @@ class ProxyHandlerTest {
         resolver = new Resolver(l1, 100, RouteCache.NONE, unknownEverywhere, config.lookup(), metrics, System::currentTimeMillis);
         services = new ProxyServices(resolver, new RequestRouter(config.headers(), config.defaults(), config.tenants(), config.outbound()),
                 new UpstreamPools(config.upstream(), NioSocketChannel.class, null, null, null, metrics), metrics, new Drain(),
-                config.upstream(), config.clientLimits(), TenantBulkhead.OFF);
+                config.upstream(), config.clientLimits(), TenantBulkhead.OFF,
+                new Balancer(config.upstream().balancing(), metrics, System::nanoTime));
     }
 
     @AfterEach

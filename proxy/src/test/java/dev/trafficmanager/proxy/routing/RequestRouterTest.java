@@ -43,6 +43,7 @@ class RequestRouterTest {
         return decide(router, request(HttpMethod.GET, uri, headers));
     }
 
+    /** A request that names no version is routed by its split key (tenant/service/env): the split, else the default version, picks it. */
     private static void assertRoute(Destination d, String key, String originForm) {
         assertThat(d.kind()).as(d.message()).isEqualTo(Destination.Kind.ROUTE);
         assertThat(d.probe.toString()).isEqualTo(key);
@@ -61,7 +62,7 @@ class RequestRouterTest {
         for (String host : new String[] {"payments", "payments:8080", "payments.svc.cluster.local", "payments.svc",
                 "Payments.SVC.cluster.local:80", "payments.svc.cluster.local."}) {
             Destination d = get(router, "/pay?x=1", "Host", host);
-            assertRoute(d, "team/payments/prod/v1", "/pay?x=1");
+            assertRoute(d, "team/payments/prod", "/pay?x=1");
             assertThat(d.forwardedHost()).isEqualTo(host);
         }
     }
@@ -69,7 +70,7 @@ class RequestRouterTest {
     @Test
     void anAbsoluteFormTargetNamesTheServiceAndWinsOverTheHostHeader() {
         Destination d = get(router(), "http://payments:8080/pay?x=1", "Host", "ledger");
-        assertRoute(d, "team/payments/prod/v1", "/pay?x=1");
+        assertRoute(d, "team/payments/prod", "/pay?x=1");
         assertThat(d.forwardedHost()).isEqualTo("payments:8080");
     }
 
@@ -78,7 +79,7 @@ class RequestRouterTest {
         Destination d = get(router(), "http://payments/x", "Host", "payments", "x-tm-service", "ledger",
                 "x-tm-env", "staging", "x-tm-version", "v2");
         assertRoute(d, "team/ledger/staging/v2", "/x");
-        assertRoute(get(router(), "/x", "Host", "127.0.0.1:15001", "x-tm-service", "ledger"), "team/ledger/prod/v1", "/x");
+        assertRoute(get(router(), "/x", "Host", "127.0.0.1:15001", "x-tm-service", "ledger"), "team/ledger/prod", "/x");
     }
 
     @Test
@@ -91,18 +92,18 @@ class RequestRouterTest {
         assertRefused(decide(router, request(HttpMethod.CONNECT, "api.example.com:443", "Host", "api.example.com:443",
                 "x-tm-tenant", "team-b")), 403, "tenant_forbidden");
         assertRefused(get(router, "/x", "Host", "a", "x-tm-tenant", "Team_B!"), 400, "invalid_route_header");
-        assertRoute(get(router, "/x", "Host", "payments", "x-tm-tenant", "team"), "team/payments/prod/v1", "/x");
+        assertRoute(get(router, "/x", "Host", "payments", "x-tm-tenant", "team"), "team/payments/prod", "/x");
         assertThat(get(router, "/x", "Host", "a", "x-tm-tenant", "team-b").message()).contains("team (TM_TENANT)");
     }
 
     @Test
     void allowedTenantsWidenTheBindingDeliberately() {
         RequestRouter gateway = router("TM_ALLOWED_TENANTS", "team-b, team-c");
-        assertRoute(get(gateway, "/x", "Host", "payments", "x-tm-tenant", "team-b"), "team-b/payments/prod/v1", "/x");
-        assertRoute(get(gateway, "/x", "Host", "payments"), "team/payments/prod/v1", "/x");
+        assertRoute(get(gateway, "/x", "Host", "payments", "x-tm-tenant", "team-b"), "team-b/payments/prod", "/x");
+        assertRoute(get(gateway, "/x", "Host", "payments"), "team/payments/prod", "/x");
         assertRefused(get(gateway, "/x", "Host", "payments", "x-tm-tenant", "team-d"), 403, "tenant_forbidden");
         RequestRouter any = router("TM_ALLOWED_TENANTS", "*");
-        assertRoute(get(any, "/x", "Host", "payments", "x-tm-tenant", "team-d"), "team-d/payments/prod/v1", "/x");
+        assertRoute(get(any, "/x", "Host", "payments", "x-tm-tenant", "team-d"), "team-d/payments/prod", "/x");
     }
 
     @Test
@@ -112,7 +113,7 @@ class RequestRouterTest {
                 .hasMessageContaining("TM_TENANT: not set").hasMessageContaining("TM_ALLOWED_TENANTS");
         RequestRouter gateway = router("TM_TENANT", "", "TM_ALLOWED_TENANTS", "team-b");
         assertRefused(get(gateway, "/x", "Host", "payments"), 400, "missing_route_header");
-        assertRoute(get(gateway, "/x", "Host", "payments", "x-tm-tenant", "team-b"), "team-b/payments/prod/v1", "/x");
+        assertRoute(get(gateway, "/x", "Host", "payments", "x-tm-tenant", "team-b"), "team-b/payments/prod", "/x");
         assertThatThrownBy(() -> router("TM_ALLOWED_TENANTS", "team-b,,x")).hasMessageContaining("TM_ALLOWED_TENANTS");
     }
 
@@ -141,7 +142,7 @@ class RequestRouterTest {
         assertRefused(get(router, "/", "Host", "10.1.2.3"), 403, "outbound_forbidden");
         assertRefused(decide(router, request(HttpMethod.CONNECT, "api.example.com:443", "Host", "x")), 403,
                 "outbound_forbidden");
-        assertRoute(get(router, "/x", "Host", "payments"), "team/payments/prod/v1", "/x");
+        assertRoute(get(router, "/x", "Host", "payments"), "team/payments/prod", "/x");
         assertThatThrownBy(() -> router("TM_OUTBOUND_POLICY", "deny")).hasMessageContaining("allow-any or registry-only");
     }
 
@@ -180,7 +181,7 @@ class RequestRouterTest {
         assertRefused(get(router, "/x", "Host", "api.example.com", "Via", "1.0 squid, " + ours), 508, "loop_detected");
         assertRefused(get(router, "/x", "Host", "payments", "Via", "1.1 other", "Via", ours), 508, "loop_detected");
         assertRoute(get(router, "/x", "Host", "payments", "Via", router().via(HttpVersion.HTTP_1_1)),
-                "team/payments/prod/v1", "/x"); // another sidecar's
+                "team/payments/prod", "/x"); // another sidecar's
     }
 
     @Test
@@ -221,8 +222,8 @@ class RequestRouterTest {
     @Test
     void hostSuffixesAreConfigurable() {
         RequestRouter router = router("TM_HOST_SUFFIXES", ".mesh, .internal.example");
-        assertRoute(get(router, "/", "Host", "payments.mesh"), "team/payments/prod/v1", "/");
-        assertRoute(get(router, "/", "Host", "payments.internal.example"), "team/payments/prod/v1", "/");
+        assertRoute(get(router, "/", "Host", "payments.mesh"), "team/payments/prod", "/");
+        assertRoute(get(router, "/", "Host", "payments.internal.example"), "team/payments/prod", "/");
         assertThat(get(router, "/", "Host", "payments.svc").kind()).isEqualTo(Destination.Kind.PASSTHROUGH);
         RequestRouter none = router("TM_HOST_SUFFIXES", "none");
         assertThat(get(none, "/", "Host", "payments.svc.cluster.local").kind()).isEqualTo(Destination.Kind.PASSTHROUGH);

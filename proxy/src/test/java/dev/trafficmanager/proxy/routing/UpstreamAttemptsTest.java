@@ -2,6 +2,7 @@ package dev.trafficmanager.proxy.routing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.trafficmanager.proxy.balancing.Balancer;
 import dev.trafficmanager.proxy.ProxyConfig;
 import dev.trafficmanager.proxy.metrics.ProxyMetrics;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -18,7 +19,7 @@ class UpstreamAttemptsTest {
     private final ProxyConfig config = ProxyConfig.fromEnv(Map.of("TM_TENANT", "team", "TM_ENV", "prod",
             "TM_UPSTREAM_RETRY_MIN_CONCURRENT", "3", "TM_UPSTREAM_RETRIES", "2"));
     private final ProxyServices services = new ProxyServices(null, null, null, metrics, new Drain(), config.upstream(),
-            config.clientLimits(), TenantBulkhead.OFF);
+            config.clientLimits(), TenantBulkhead.OFF, new Balancer(config.upstream().balancing(), metrics, System::nanoTime));
 
     private UpstreamAttempts attempts(HttpMethod method) {
         return new UpstreamAttempts(services, method);
