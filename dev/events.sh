@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Prints the route-events topic decoded (partition@offset, key, type, revision, url) and exits when idle.
+# Prints the route-events topic decoded (partition@offset, key, type, revision, url and options, or a split's weights) and exits when idle.
 # Usage: bash dev/events.sh [topic]
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"

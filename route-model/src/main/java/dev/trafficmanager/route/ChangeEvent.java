@@ -7,6 +7,8 @@ public sealed interface ChangeEvent permits RouteEvent, SplitEvent {
 
     String tenant();
 
+    RouteEventType type();
+
     long revision();
 
     long occurredAtMillis();

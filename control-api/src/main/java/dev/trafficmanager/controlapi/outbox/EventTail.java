@@ -2,8 +2,11 @@ package dev.trafficmanager.controlapi.outbox;
 
 import dev.trafficmanager.config.KafkaClientSettings;
 import dev.trafficmanager.config.Settings;
+import dev.trafficmanager.route.ChangeEvent;
 import dev.trafficmanager.route.RouteEvent;
 import dev.trafficmanager.route.RouteEventCodec;
+import dev.trafficmanager.route.SplitEvent;
+import dev.trafficmanager.route.TrafficJson;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -47,10 +50,19 @@ public final class EventTail {
             while (System.nanoTime() - lastSeen < idle.toNanos()) {
                 for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
                     lastSeen = System.nanoTime();
-                    RouteEvent event = RouteEventCodec.decode(record.value());
-                    System.out.printf("p%d@%d key=%s %s rev=%d active=%s url=%s at=%s%n", record.partition(),
+                    ChangeEvent event;
+                    try {
+                        event = RouteEventCodec.decodeChange(record.value());
+                    } catch (IllegalArgumentException e) {
+                        System.out.printf("p%d@%d not an event: %s%n", record.partition(), record.offset(), e.getMessage());
+                        continue;
+                    }
+                    String what = event instanceof RouteEvent route ? "url=" + route.url()
+                            + (route.options().isDefault() ? "" : " options=" + TrafficJson.toJson(route.options()))
+                            : "split=" + TrafficJson.toJson(((SplitEvent) event).split());
+                    System.out.printf("p%d@%d key=%s %s rev=%d active=%s %s at=%s%n", record.partition(),
                             record.offset(), new String(record.key(), StandardCharsets.US_ASCII), event.type().wireName(),
-                            event.revision(), event.active(), event.url(), Instant.ofEpochMilli(event.occurredAtMillis()));
+                            event.revision(), event.active(), what, Instant.ofEpochMilli(event.occurredAtMillis()));
                 }
             }
         }

@@ -114,8 +114,11 @@ final class UpstreamAttempts {
 
     /** Another endpoint for the next attempt, while some were not tried; null when the route has no other. */
     private UpstreamTarget another() {
+        if (!balanced()) {
+            return null; // one URL, or an outside host passed through
+        }
         long all = route.endpointTargets().size() == 64 ? -1L : (1L << route.endpointTargets().size()) - 1;
-        return balanced() && (tried & all) != all ? pickEndpoint() : null;
+        return (tried & all) != all ? pickEndpoint() : null;
     }
 
     private UpstreamTarget pickEndpoint() {

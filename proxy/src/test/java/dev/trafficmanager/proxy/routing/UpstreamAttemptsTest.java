@@ -2,9 +2,16 @@ package dev.trafficmanager.proxy.routing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.trafficmanager.proxy.balancing.Balancer;
 import dev.trafficmanager.proxy.ProxyConfig;
+import dev.trafficmanager.proxy.balancing.Balancer;
+import dev.trafficmanager.proxy.lookup.RouteEntry;
 import dev.trafficmanager.proxy.metrics.ProxyMetrics;
+import dev.trafficmanager.route.RetryOn;
+import dev.trafficmanager.route.RouteOptions;
+import dev.trafficmanager.route.RouteProtocol;
+import dev.trafficmanager.route.RouteRetries;
+import java.util.EnumSet;
+import java.util.List;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.HttpMethod;
 import java.util.Map;
@@ -69,6 +76,41 @@ class UpstreamAttemptsTest {
                 .isEqualTo(RetryDecision.GIVE_UP);
         assertThat(attempts(HttpMethod.POST).decide(AttemptFailure.CLOSED_BEFORE_RESPONSE, false, true, true).kind())
                 .isEqualTo(RetryDecision.Kind.RECONNECT_NOW);
+    }
+
+    @Test
+    void aRetryOfAnOutsideHostOrAOneUrlRouteStaysOnItsUpstream() {
+        UpstreamAttempts outside = attempts(HttpMethod.GET); // no route: an outside host passed through
+        RetryDecision decision = outside.decide(AttemptFailure.CONNECT_FAILED, false, false, false);
+        AtomicInteger started = new AtomicInteger();
+        outside.retry(decision, null, null, "/x", target -> null, started::incrementAndGet).run();
+        assertThat(started).hasValue(1);
+        assertThat(outside.balanced()).isFalse();
+        config.upstream().retry().finished();
+    }
+
+    @Test
+    void aRouteOwnRetriesReplaceTheDefaultWithTheirAttemptsAndConditions() {
+        RouteEntry gateway = RouteEntry.found("t/s/e/v1", "http://a:1/", true, 1, 1, RouteProtocol.AUTO,
+                new RouteOptions(List.of(), 0, new RouteRetries(1, EnumSet.of(RetryOn.GATEWAY_ERROR))));
+        UpstreamAttempts get = attempts(HttpMethod.GET);
+        get.useRoute(gateway);
+        assertThat(get.decide(AttemptFailure.CONNECT_FAILED, false, false, false)).as("not covered: no retry")
+                .isEqualTo(RetryDecision.GIVE_UP);
+        RetryDecision first = get.decide(AttemptFailure.GATEWAY_ERROR, false, false, false);
+        assertThat(first.kind()).isEqualTo(RetryDecision.Kind.RETRY_AFTER_BACKOFF);
+        assertThat(get.resending()).as("the request goes out again, its end with it").isTrue();
+        config.upstream().retry().finished();
+        assertThat(get.decide(AttemptFailure.GATEWAY_ERROR, false, false, false)).as("one attempt only")
+                .isEqualTo(RetryDecision.GIVE_UP);
+        UpstreamAttempts post = attempts(HttpMethod.POST);
+        post.useRoute(gateway);
+        assertThat(post.decide(AttemptFailure.GATEWAY_ERROR, false, false, false)).as("never a POST")
+                .isEqualTo(RetryDecision.GIVE_UP);
+        UpstreamAttempts plain = attempts(HttpMethod.GET);
+        plain.useRoute(RouteEntry.found("t/s/e/v1", "http://a:1/", true, 1, 1));
+        assertThat(plain.decide(AttemptFailure.GATEWAY_ERROR, false, false, false)).as("no retries on gateway errors by default")
+                .isEqualTo(RetryDecision.GIVE_UP);
     }
 
     @Test
