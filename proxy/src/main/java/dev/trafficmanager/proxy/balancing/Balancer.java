@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * power of two choices, least request, weighted (two endpoints drawn by weight, the one with fewer
  * requests in flight per unit of weight wins). An endpoint that fails {@code consecutiveFailures}
  * times in a row (connect failures, resets, 5xx) is ejected for the base time × the times it has
- * been ejected, unless that would eject more than half of the route's endpoints. When fewer than
+ * been ejected (at most 300 s; one ejection is forgotten per base time back in the balancing),
+ * unless that would eject more than half of the route's endpoints. When fewer than
  * {@code panicPercent} % of a route's endpoints are in, it balances over all of them (panic):
  * a route keeps trying its endpoints rather than failing every request. Ejections, returns, capped
  * ejections and panics are counted and logged. Thread-safe: event loops share it.
@@ -27,6 +28,8 @@ import org.slf4j.LoggerFactory;
 public final class Balancer {
     private static final Logger log = LoggerFactory.getLogger(Balancer.class);
     private static final long PANIC_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
+    /** The longest ejection, unless the base is longer (Envoy's {@code max_ejection_time} default). */
+    private static final long MAX_EJECTION_NANOS = TimeUnit.SECONDS.toNanos(300);
 
     private final ConcurrentHashMap<String, EndpointState> states = new ConcurrentHashMap<>();
     private final ProxyConfig.Balancing settings;
@@ -118,6 +121,7 @@ public final class Balancer {
         EndpointState state = state(targets.get(index));
         if (ok) {
             state.consecutiveFailures.set(0);
+            state.healthy(nanoClock.getAsLong(), settings.baseEjection().toNanos());
             return;
         }
         if (state.consecutiveFailures.incrementAndGet() < settings.consecutiveFailures()) {
@@ -133,17 +137,23 @@ public final class Balancer {
                 out += state(target).ejected(now) ? 1 : 0;
             }
             if ((out + 1) * 2 > targets.size()) {
+                state.consecutiveFailures.set(0); // counted again from zero, not on every failure from now on
                 capped.increment();
                 log.debug("endpoint {} of route {} failed {} times in a row but stays in: {} of {} endpoints are out",
                         state.name, entry.key(), state.consecutiveFailures.get(), out, targets.size());
                 return;
             }
-            long nanos = state.eject(now, settings.baseEjection().toNanos());
+            long nanos = state.eject(now, settings.baseEjection().toNanos(), MAX_EJECTION_NANOS);
             state.consecutiveFailures.set(0);
             ejections.increment();
             log.warn("endpoint {} of route {} ejected for {} ms after {} failures in a row (ejection {})", state.name,
                     entry.key(), TimeUnit.NANOSECONDS.toMillis(nanos), settings.consecutiveFailures(), state.timesEjected());
         }
+    }
+
+    /** Requests in flight to endpoint {@code index} of {@code entry}, from every route that lists it. */
+    public int inFlight(RouteEntry entry, int index) {
+        return state(entry.endpointTargets().get(index)).active.get();
     }
 
     /** Whether endpoint {@code index} of {@code entry} is ejected now. */

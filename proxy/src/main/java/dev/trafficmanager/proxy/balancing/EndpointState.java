@@ -13,7 +13,8 @@ final class EndpointState {
     final AtomicInteger consecutiveFailures = new AtomicInteger();
     private volatile long ejectedUntilNanos;
     private volatile boolean ejected;
-    private int timesEjected;
+    private volatile int timesEjected;
+    private long lastDecayNanos;
 
     EndpointState(String name) {
         this.name = name;
@@ -34,16 +35,37 @@ final class EndpointState {
         return false;
     }
 
-    /** Ejects it for {@code baseNanos} × the times it has been ejected; returns that duration. */
-    synchronized long eject(long now, long baseNanos) {
+    /**
+     * Ejects it for {@code baseNanos} × the times it has been ejected, at most {@code maxNanos} (or
+     * the base, if that is more); returns that duration.
+     */
+    synchronized long eject(long now, long baseNanos, long maxNanos) {
         timesEjected++;
-        long nanos = baseNanos * timesEjected;
+        long nanos = Math.min(baseNanos * timesEjected, Math.max(baseNanos, maxNanos));
         ejectedUntilNanos = now + nanos;
+        lastDecayNanos = now + nanos;
         ejected = true;
         return nanos;
     }
 
-    synchronized int timesEjected() {
+    /**
+     * A success at {@code now}: an endpoint in the balancing forgets one of its ejections per
+     * {@code baseNanos} it has been back (Envoy's multiplier decays the same way), so an endpoint
+     * ejected now and then does not carry ever longer ejections.
+     */
+    void healthy(long now, long baseNanos) {
+        if (timesEjected == 0 || ejected) {
+            return; // the common case: one volatile read
+        }
+        synchronized (this) {
+            if (timesEjected > 0 && !ejected && now - lastDecayNanos >= baseNanos) {
+                timesEjected--;
+                lastDecayNanos = now;
+            }
+        }
+    }
+
+    int timesEjected() {
         return timesEjected;
     }
 }

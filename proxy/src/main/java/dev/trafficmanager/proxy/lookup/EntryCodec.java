@@ -1,6 +1,7 @@
 package dev.trafficmanager.proxy.lookup;
 
 import dev.trafficmanager.route.RouteProtocol;
+import dev.trafficmanager.route.SplitKey;
 import dev.trafficmanager.route.Tlv;
 import dev.trafficmanager.route.TrafficFields;
 import java.nio.ByteBuffer;
@@ -103,6 +104,9 @@ public final class EntryCodec {
                 }
             });
             boolean active = (flags & FLAG_ACTIVE) != 0;
+            if (((flags & FLAG_SPLIT) != 0) != SplitKey.isSplitKey(key)) {
+                return null; // a split's value under a route's key, or the reverse: forged or corrupt
+            }
             if ((flags & FLAG_SPLIT) != 0) {
                 return url[0] == null ? RouteEntry.split(key, traffic.split(), active, revision, fetchedAt) : null;
             }

@@ -43,6 +43,7 @@ final class UpstreamAttempts {
     private long tried; // the endpoints tried, one bit each
     private Object inFlight; // the balancer's token of the current attempt's endpoint
     private boolean endpointReported; // the balancer heard how the current attempt did
+    private boolean ended; // the exchange ended: no endpoint is taken any more
 
     UpstreamAttempts(ProxyServices services, HttpMethod method) {
         this.services = services;
@@ -114,7 +115,7 @@ final class UpstreamAttempts {
 
     /** Another endpoint for the next attempt, while some were not tried; null when the route has no other. */
     private UpstreamTarget another() {
-        if (!balanced()) {
+        if (!balanced() || ended) {
             return null; // one URL, or an outside host passed through
         }
         long all = route.endpointTargets().size() == 64 ? -1L : (1L << route.endpointTargets().size()) - 1;
@@ -196,6 +197,7 @@ final class UpstreamAttempts {
 
     /** The exchange ended: gives the admission back if held, and the endpoint's place in flight. */
     void close() {
+        ended = true;
         abandon();
         finishEndpoint();
     }
@@ -219,10 +221,16 @@ final class UpstreamAttempts {
         }
         RetryPolicy policy = services.upstream().retry();
         RetryDecision decision;
-        RetryOn condition = failure == AttemptFailure.CONNECT_FAILED ? RetryOn.CONNECT_FAILURE
-                : failure == AttemptFailure.GATEWAY_ERROR ? RetryOn.GATEWAY_ERROR : RetryOn.RESET;
-        boolean routeCovers = routeRetries != null && routeRetries.covers(condition);
-        if (failure == AttemptFailure.CONNECT_FAILED && routeRetries == null || routeCovers) {
+        boolean closed = failure == AttemptFailure.CLOSED_BEFORE_RESPONSE || failure == AttemptFailure.REFUSED;
+        boolean refused = failure == AttemptFailure.REFUSED; // the upstream says it processed nothing
+        if (closed && (reused || refused) && !raceRetried && (headWriteFailed || refused || idempotent)
+                && policy.tryReserve(services.drain()::inFlight)) {
+            // The keep-alive race (or a refused stream): once, at once, whatever the route's retries say.
+            raceRetried = true;
+            decision = new RetryDecision(RetryDecision.Kind.RECONNECT_NOW, 0);
+        } else if (failure == AttemptFailure.CONNECT_FAILED && routeRetries == null || routeRetries != null
+                && routeRetries.covers(closed ? RetryOn.RESET : failure == AttemptFailure.CONNECT_FAILED
+                ? RetryOn.CONNECT_FAILURE : RetryOn.GATEWAY_ERROR)) {
             int max = routeRetries == null ? policy.maxRetries() : routeRetries.attempts();
             if (!idempotent || !policy.tryStart(retries + 1, max, services.drain()::inFlight)) {
                 return RetryDecision.GIVE_UP;
@@ -232,16 +240,8 @@ final class UpstreamAttempts {
             answered(false); // a closed connection's or a gateway error's attempt: told before the next admission
             decision = new RetryDecision(RetryDecision.Kind.RETRY_AFTER_BACKOFF,
                     policy.backoffNanos(retries, ThreadLocalRandom.current()));
-        } else if (failure == AttemptFailure.CONNECT_FAILED || failure == AttemptFailure.GATEWAY_ERROR) {
-            return RetryDecision.GIVE_UP;
         } else {
-            boolean refused = failure == AttemptFailure.REFUSED; // the upstream says it processed nothing
-            if (!(reused || refused) || raceRetried || !(headWriteFailed || refused || idempotent)
-                    || !policy.tryReserve(services.drain()::inFlight)) {
-                return RetryDecision.GIVE_UP;
-            }
-            raceRetried = true;
-            decision = new RetryDecision(RetryDecision.Kind.RECONNECT_NOW, 0);
+            return RetryDecision.GIVE_UP;
         }
         services.metrics().upstreamRetries().increment();
         return decision;

@@ -35,6 +35,14 @@ class EntryCodecTest {
     }
 
     @Test
+    void aSplitUnderARouteKeyOrARouteUnderASplitKeyIsRefused() {
+        byte[] split = EntryCodec.encode(RouteEntry.split("t/s/e", new Split(Map.of("v1", 1), null, null), true, 1, 1000));
+        assertThat(EntryCodec.decode("t/s/e/v1", split, split.length)).isNull();
+        byte[] route = EntryCodec.encode(RouteEntry.found("t/s/e/v1", "http://a:1/", true, 1, 1000));
+        assertThat(EntryCodec.decode("t/s/e", route, route.length)).isNull();
+    }
+
+    @Test
     void entriesOfTheFirstFormatAreNotRead() {
         byte[] format1 = new byte[18 + 11];
         format1[0] = 1;

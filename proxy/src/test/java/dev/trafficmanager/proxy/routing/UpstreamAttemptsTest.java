@@ -114,6 +114,36 @@ class UpstreamAttemptsTest {
     }
 
     @Test
+    void aRouteRetryingResetsStillReconnectsOnceAtOnceAfterTheKeepAliveRace() {
+        RouteEntry resets = RouteEntry.found("t/s/e/v1", "http://a:1/", true, 1, 1, RouteProtocol.AUTO,
+                new RouteOptions(List.of(), 0, new RouteRetries(2, EnumSet.of(RetryOn.RESET))));
+        UpstreamAttempts post = attempts(HttpMethod.POST);
+        post.useRoute(resets);
+        assertThat(post.decide(AttemptFailure.CLOSED_BEFORE_RESPONSE, false, true, true).kind())
+                .as("a POST whose head never left a reused connection").isEqualTo(RetryDecision.Kind.RECONNECT_NOW);
+        UpstreamAttempts get = attempts(HttpMethod.GET);
+        get.useRoute(resets);
+        assertThat(get.decide(AttemptFailure.CLOSED_BEFORE_RESPONSE, false, false, false).kind())
+                .as("a fresh connection reset: the route's retry").isEqualTo(RetryDecision.Kind.RETRY_AFTER_BACKOFF);
+    }
+
+    @Test
+    void anExchangeThatEndedDuringABackoffTakesNoEndpoint() {
+        List<dev.trafficmanager.route.Endpoint> endpoints = List.of(new dev.trafficmanager.route.Endpoint("http://a:1/", 1),
+                new dev.trafficmanager.route.Endpoint("http://b:1/", 1));
+        RouteEntry balanced = RouteEntry.found("t/s/e/v1", "http://a:1/", true, 1, 1, RouteProtocol.AUTO, RouteOptions.of(endpoints));
+        UpstreamAttempts get = attempts(HttpMethod.GET);
+        get.useRoute(balanced);
+        RetryDecision decision = get.decide(AttemptFailure.CONNECT_FAILED, false, false, false);
+        get.close(); // the client went away while the retry waited
+        AtomicInteger started = new AtomicInteger();
+        get.retry(decision, null, null, "/x", target -> null, started::incrementAndGet).run();
+        assertThat(services.balancer().inFlight(balanced, 0) + services.balancer().inFlight(balanced, 1))
+                .as("nothing left in flight").isZero();
+        config.upstream().retry().finished();
+    }
+
+    @Test
     void nothingIsRetriedOnceABodyByteWasSent() {
         for (AttemptFailure failure : AttemptFailure.values()) {
             assertThat(attempts(HttpMethod.PUT).decide(failure, true, true, true)).as(failure.name())
