@@ -57,6 +57,10 @@ class TrafficSplitTest {
         harness.put(service, "v1", v1.url("/"));
         harness.put(service, "v2", v2.url("/"));
         putSplit(service, "{\"weights\":{\"v1\":90,\"v2\":10},\"stickyHeader\":\"x-user-id\"}", 1);
+        HttpResponse<String> resolved = harness.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                + sidecar.adminPort() + "/admin/resolve?service=" + service + "&split")).build());
+        assertThat(resolved.body()).as("the admin port shows the split")
+                .contains("\"key\":\"" + harness.tenant + "/" + service + "/prod\"").contains("\"weights\":{\"v1\":90,\"v2\":10}");
 
         int toV2 = 0;
         for (int i = 0; i < 10_000; i++) {

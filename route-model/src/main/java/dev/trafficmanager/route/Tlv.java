@@ -42,6 +42,14 @@ public final class Tlv {
             return this;
         }
 
+        private Writer rawInt(int value) {
+            ensure(4);
+            for (int shift = 24; shift >= 0; shift -= 8) {
+                bytes[size++] = (byte) (value >>> shift);
+            }
+            return this;
+        }
+
         public Writer bytes(int tag, byte[] value) {
             header(tag, value.length);
             ensure(value.length);
@@ -61,11 +69,7 @@ public final class Tlv {
 
         public Writer int32(int tag, int value) {
             header(tag, 4);
-            ensure(4);
-            for (int shift = 24; shift >= 0; shift -= 8) {
-                bytes[size++] = (byte) (value >>> shift);
-            }
-            return this;
+            return rawInt(value);
         }
 
         public Writer int64(int tag, long value) {
@@ -77,10 +81,8 @@ public final class Tlv {
         public Writer weighted(int tag, int weight, String name) {
             byte[] text = name.getBytes(StandardCharsets.UTF_8);
             header(tag, 4 + text.length);
-            ensure(4 + text.length);
-            for (int shift = 24; shift >= 0; shift -= 8) {
-                bytes[size++] = (byte) (weight >>> shift);
-            }
+            rawInt(weight);
+            ensure(text.length);
             System.arraycopy(text, 0, bytes, size, text.length);
             size += text.length;
             return this;

@@ -124,11 +124,37 @@ public final class TrafficJson {
         return new Split(parsed, text(node, "stickyHeader"), text(node, "stickyCookie"));
     }
 
+    /** Stored options ({@code options::text} of a row), or {@link RouteOptions#NONE} for null. */
+    public static RouteOptions options(String json) {
+        return json == null ? RouteOptions.NONE : options(parse(json));
+    }
+
+    /** The options as stored JSON text: null when all are defaults. */
+    public static String optionsText(RouteOptions options) {
+        ObjectNode json = toJson(options);
+        return json == null ? null : json.toString();
+    }
+
+    /** A stored split: its weights column's JSON text and its sticky columns (either may be null). */
+    public static Split split(String weightsJson, String stickyHeader, String stickyCookie) {
+        ObjectNode node = MAPPER.createObjectNode();
+        node.set("weights", parse(weightsJson));
+        node.put("stickyHeader", stickyHeader);
+        node.put("stickyCookie", stickyCookie);
+        return split(node);
+    }
+
+    /** The split's weights as a JSON object, by version. */
+    public static ObjectNode weights(Split split) {
+        ObjectNode weights = MAPPER.createObjectNode();
+        split.weights().forEach(weights::put);
+        return weights;
+    }
+
     /** The split as JSON: {@code weights}, and the sticky names that are set. */
     public static ObjectNode toJson(Split split) {
         ObjectNode node = MAPPER.createObjectNode();
-        ObjectNode weights = node.putObject("weights");
-        split.weights().forEach(weights::put);
+        node.set("weights", weights(split));
         if (split.stickyHeader() != null) {
             node.put("stickyHeader", split.stickyHeader());
         }

@@ -1,6 +1,5 @@
 package dev.trafficmanager.controlapi.outbox;
 
-import dev.trafficmanager.controlapi.routes.RouteStore;
 import dev.trafficmanager.route.ChangeEvent;
 import dev.trafficmanager.route.RouteEvent;
 import dev.trafficmanager.route.RouteEventCodec;
@@ -32,7 +31,7 @@ final class EventRows {
                     active, revision, occurredAt);
         }
         return new RouteEvent(eventType, new RouteKey(tenant, service, env, version), url, active, revision, occurredAt,
-                RouteProtocol.parse(protocol), RouteStore.options(options));
+                RouteProtocol.parse(protocol), TrafficJson.options(options));
     }
 
     /** The record of {@code event}: keyed by its route or split key, in its tenant's partition. */

@@ -66,7 +66,7 @@ public final class RouteStore {
                 return new RouteChange(current.route(), false, false);
             }
             StoredRoute updated = update(c, current, "url = ?, protocol = ?, options = ?::jsonb", url, protocol.wireName(),
-                    optionsJson(options));
+                    TrafficJson.optionsText(options));
             insertEvent(c, updated, RouteEventType.UPDATED);
             return new RouteChange(updated.route(), false, true);
         });
@@ -182,7 +182,7 @@ public final class RouteStore {
             statement.setString(2, key.version());
             statement.setString(3, url);
             statement.setString(4, protocol.wireName());
-            statement.setString(5, optionsJson(options));
+            statement.setString(5, TrafficJson.optionsText(options));
             try (ResultSet rows = statement.executeQuery()) {
                 if (!rows.next()) {
                     return null;
@@ -208,7 +208,7 @@ public final class RouteStore {
                 Route before = current.route();
                 return new StoredRoute(current.id(), new Route(before.key(), rows.getString(1), rows.getBoolean(2),
                         rows.getLong(3), before.createdAt(), rows.getTimestamp(4).toInstant(),
-                        RouteProtocol.parse(rows.getString(5)), options(rows.getString(6))));
+                        RouteProtocol.parse(rows.getString(5)), TrafficJson.options(rows.getString(6))));
             }
         }
     }
@@ -224,7 +224,7 @@ public final class RouteStore {
             statement.setLong(5, route.route().revision());
             statement.setTimestamp(6, java.sql.Timestamp.from(route.route().updatedAt()));
             statement.setString(7, route.route().protocol().wireName());
-            statement.setString(8, optionsJson(route.route().options()));
+            statement.setString(8, TrafficJson.optionsText(route.route().options()));
             statement.executeUpdate();
         }
     }
@@ -244,19 +244,9 @@ public final class RouteStore {
         RouteKey key = new RouteKey(rows.getString(2), rows.getString(3), rows.getString(4), rows.getString(5));
         return new StoredRoute(rows.getLong(1), new Route(key, rows.getString(6), rows.getBoolean(7), rows.getLong(8),
                 rows.getTimestamp(9).toInstant(), rows.getTimestamp(10).toInstant(), RouteProtocol.parse(rows.getString(11)),
-                options(rows.getString(12))));
+                TrafficJson.options(rows.getString(12))));
     }
 
-    /** The options column's value: null for none. */
-    static String optionsJson(RouteOptions options) {
-        var json = TrafficJson.toJson(options);
-        return json == null ? null : json.toString();
-    }
-
-    /** The options of a stored row ({@code options::text}). */
-    public static RouteOptions options(String json) {
-        return json == null ? RouteOptions.NONE : TrafficJson.options(TrafficJson.parse(json));
-    }
 
     static ApiException routeNotFound(RouteKey key) {
         return ApiException.notFound("route_not_found", "no route " + key);

@@ -180,7 +180,7 @@ public final class SplitStore {
     }
 
     private static void setSplit(PreparedStatement statement, Split split, int first) throws SQLException {
-        statement.setString(first, TrafficJson.toJson(split).get("weights").toString());
+        statement.setString(first, TrafficJson.weights(split).toString());
         statement.setString(first + 1, split.stickyHeader());
         statement.setString(first + 2, split.stickyCookie());
     }
@@ -200,12 +200,8 @@ public final class SplitStore {
 
     private static Stored read(ResultSet rows) throws SQLException {
         SplitKey key = new SplitKey(rows.getString(2), rows.getString(3), rows.getString(4));
-        var json = TrafficJson.parse(rows.getString(5));
-        var node = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
-        node.set("weights", json);
-        node.put("stickyHeader", rows.getString(6));
-        node.put("stickyCookie", rows.getString(7));
-        return new Stored(rows.getLong(1), new SplitState(key, TrafficJson.split(node), rows.getBoolean(8), rows.getLong(9),
+        Split split = TrafficJson.split(rows.getString(5), rows.getString(6), rows.getString(7));
+        return new Stored(rows.getLong(1), new SplitState(key, split, rows.getBoolean(8), rows.getLong(9),
                 rows.getTimestamp(10).toInstant(), rows.getTimestamp(11).toInstant()));
     }
 

@@ -87,7 +87,7 @@ public final class SplitsApi {
 
     static SplitView view(SplitState split) {
         return new SplitView(split.key().tenant(), split.key().service(), split.key().env(),
-                TrafficJson.toJson(split.split()).get("weights"), split.split().stickyHeader(), split.split().stickyCookie(),
+                TrafficJson.weights(split.split()), split.split().stickyHeader(), split.split().stickyCookie(),
                 split.active(), split.revision(), split.createdAt().toString(), split.updatedAt().toString());
     }
 

@@ -174,8 +174,10 @@ public final class AdminHandler extends ChannelInboundHandlerAdapter {
 
     private void resolve(ChannelHandlerContext ctx, Map<String, List<String>> params, boolean keepAlive) {
         RouteKeyProbe probe = new RouteKeyProbe();
-        RouteHeaders.Problem problem = routeHeaders.read(first(params, "tenant", null), first(params, "service", null),
-                first(params, "env", null), params.containsKey("split") ? "v" : first(params, "version", null), probe);
+        RouteHeaders.Problem problem = params.containsKey("split") // the service's split instead of a version's route
+                ? routeHeaders.readSplitKey(first(params, "tenant", null), first(params, "service", null), first(params, "env", null), probe)
+                : routeHeaders.read(first(params, "tenant", null), first(params, "service", null), first(params, "env", null),
+                        first(params, "version", null), probe);
         if (problem != null) {
             error(ctx, HttpResponseStatus.BAD_REQUEST, "invalid_parameter",
                     problem.message() + " (as query parameters: tenant, service, env, version; or split for the split)", keepAlive);
@@ -184,9 +186,6 @@ public final class AdminHandler extends ChannelInboundHandlerAdapter {
         if (!tenants.allows(probe.tenant())) {
             error(ctx, HttpResponseStatus.FORBIDDEN, "tenant_forbidden", tenants.refusal(probe.tenant()), keepAlive);
             return;
-        }
-        if (params.containsKey("split")) { // the service's split instead of a version's route
-            probe.set(probe.tenant(), probe.service(), probe.env(), null);
         }
         busy = true;
         ctx.channel().config().setAutoRead(false); // pipelined requests wait in the socket meanwhile

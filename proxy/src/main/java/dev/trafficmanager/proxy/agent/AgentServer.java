@@ -7,8 +7,6 @@ import dev.trafficmanager.proxy.lookup.RouteEntry;
 import dev.trafficmanager.proxy.lookup.RouteKeyProbe;
 import dev.trafficmanager.proxy.metrics.ProxyMetrics;
 import dev.trafficmanager.proxy.routing.TenantPolicy;
-import dev.trafficmanager.route.RouteKey;
-import dev.trafficmanager.route.SplitKey;
 import io.micrometer.core.instrument.Counter;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
@@ -120,13 +118,7 @@ public final class AgentServer implements AutoCloseable {
                 return;
             }
             try {
-                if (SplitKey.isSplitKey(key)) {
-                    SplitKey split = SplitKey.parse(key);
-                    probe.set(split.tenant(), split.service(), split.env(), null);
-                } else {
-                    RouteKey route = RouteKey.parse(key);
-                    probe.set(route.tenant(), route.service(), route.env(), route.version());
-                }
+                probe.setKey(key);
             } catch (IllegalArgumentException e) { // InvalidRouteException included
                 fail(ctx, id, "not a route key: " + e.getMessage());
                 return;

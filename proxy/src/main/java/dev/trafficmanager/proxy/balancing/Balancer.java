@@ -11,6 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,8 +63,9 @@ public final class Balancer {
         long now = nanoClock.getAsLong();
         long in = 0;
         int inCount = 0;
+        EndpointState[] states = new EndpointState[n];
         for (int i = 0; i < n; i++) {
-            EndpointState state = state(targets.get(i));
+            EndpointState state = states[i] = state(targets.get(i));
             if (state.returned(now)) {
                 returns.increment();
                 log.info("endpoint {} of route {} is back in the balancing after its ejection", state.name, entry.key());
@@ -77,7 +79,8 @@ public final class Balancer {
         long candidates = in;
         if (inCount * 100 < settings.panicPercent() * n || in == 0) {
             candidates = all;
-            panic(entry, inCount + " of its " + n + " endpoints are in the balancing, below the panic threshold of "
+            int counted = inCount;
+            panic(entry, () -> counted + " of its " + n + " endpoints are in the balancing, below the panic threshold of "
                     + settings.panicPercent() + " %: balancing over all of them");
         }
         if ((candidates & ~tried) != 0) {
@@ -87,16 +90,16 @@ public final class Balancer {
         }
         int first = draw(endpoints, candidates);
         int second = Long.bitCount(candidates) > 1 ? draw(endpoints, candidates & ~(1L << first)) : first;
-        return load(targets, endpoints, second) < load(targets, endpoints, first) ? second : first;
+        return load(states, endpoints, second) < load(states, endpoints, first) ? second : first;
     }
 
     /** A request of {@code entry} goes on despite its endpoints' health ({@code why}): counted, logged at most every 10 s. */
-    public void panic(RouteEntry entry, String why) {
+    public void panic(RouteEntry entry, Supplier<String> why) {
         panics.increment();
         long now = nanoClock.getAsLong();
         if (now - lastPanicLog > PANIC_LOG_INTERVAL_NANOS) {
             lastPanicLog = now;
-            log.warn("route {}: {}", entry.key(), why);
+            log.warn("route {}: {}", entry.key(), why.get());
         }
     }
 
@@ -166,8 +169,8 @@ public final class Balancer {
         return state != null ? state : states.computeIfAbsent(target.poolKey(), EndpointState::new);
     }
 
-    private double load(List<UpstreamTarget> targets, List<Endpoint> endpoints, int index) {
-        return (state(targets.get(index)).active.get() + 1.0) / endpoints.get(index).weight();
+    private static double load(EndpointState[] states, List<Endpoint> endpoints, int index) {
+        return (states[index].active.get() + 1.0) / endpoints.get(index).weight();
     }
 
     /** An index of the mask, drawn with probability proportional to its endpoint's weight. */

@@ -26,13 +26,18 @@ final class EndpointState {
     }
 
     /** Whether an ejection ran out by {@code now}: then it is back, once (true to one caller). */
-    synchronized boolean returned(long now) {
-        if (ejected && now - ejectedUntilNanos >= 0) {
-            ejected = false;
-            consecutiveFailures.set(0);
-            return true;
+    boolean returned(long now) {
+        if (!ejected) {
+            return false; // every pick asks, for every endpoint: one volatile read, no lock
         }
-        return false;
+        synchronized (this) {
+            if (ejected && now - ejectedUntilNanos >= 0) {
+                ejected = false;
+                consecutiveFailures.set(0);
+                return true;
+            }
+            return false;
+        }
     }
 
     /**

@@ -2,12 +2,7 @@ package dev.trafficmanager.proxy.lookup;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.trafficmanager.route.RouteKey;
-import dev.trafficmanager.route.RouteOptions;
 import dev.trafficmanager.route.RouteProtocol;
-import dev.trafficmanager.route.SplitKey;
 import dev.trafficmanager.route.TrafficJson;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -97,12 +92,15 @@ public final class PostgresRouteSource implements RouteSource {
     }
 
     private RouteEntry query(String key) {
-        boolean split = SplitKey.isSplitKey(key);
-        String[] parts = split ? splitParts(key) : routeParts(key);
+        RouteKeyProbe parts = new RouteKeyProbe().setKey(key);
+        boolean split = parts.isSplitKey();
         try (Connection c = dataSource.getConnection();
              PreparedStatement statement = c.prepareStatement(split ? SPLIT_QUERY : QUERY)) {
-            for (int i = 0; i < parts.length; i++) {
-                statement.setString(i + 1, parts[i]);
+            statement.setString(1, parts.tenant().toString());
+            statement.setString(2, parts.service().toString());
+            statement.setString(3, parts.env().toString());
+            if (!split) {
+                statement.setString(4, parts.version().toString());
             }
             try (ResultSet row = statement.executeQuery()) {
                 long now = clock.getAsLong();
@@ -110,30 +108,15 @@ public final class PostgresRouteSource implements RouteSource {
                     return RouteEntry.absent(key, now);
                 }
                 if (split) {
-                    ObjectNode json = JsonNodeFactory.instance.objectNode();
-                    json.set("weights", TrafficJson.parse(row.getString(1)));
-                    json.put("stickyHeader", row.getString(2));
-                    json.put("stickyCookie", row.getString(3));
-                    return RouteEntry.split(key, TrafficJson.split(json), row.getBoolean(4), row.getLong(5), now);
+                    return RouteEntry.split(key, TrafficJson.split(row.getString(1), row.getString(2), row.getString(3)),
+                            row.getBoolean(4), row.getLong(5), now);
                 }
-                String options = row.getString(5);
                 return RouteEntry.found(key, row.getString(1), row.getBoolean(2), row.getLong(3), now,
-                        RouteProtocol.parse(row.getString(4)),
-                        options == null ? RouteOptions.NONE : TrafficJson.options(TrafficJson.parse(options)));
+                        RouteProtocol.parse(row.getString(4)), TrafficJson.options(row.getString(5)));
             }
         } catch (SQLException e) {
             throw new CompletionException(e);
         }
-    }
-
-    private static String[] routeParts(String key) {
-        RouteKey route = RouteKey.parse(key);
-        return new String[] {route.tenant(), route.service(), route.env(), route.version()};
-    }
-
-    private static String[] splitParts(String key) {
-        SplitKey split = SplitKey.parse(key);
-        return new String[] {split.tenant(), split.service(), split.env()};
     }
 
     /** Connections open now, in use or not: none once idle past {@link #IDLE_TIMEOUT_MILLIS}. */

@@ -45,8 +45,17 @@ public final class RouteEntry {
         this.split = split;
         UpstreamTarget parsed = url == null ? null : UpstreamTarget.parse(url, protocol);
         this.target = active ? parsed : null;
-        this.endpoints = active && options.endpoints().size() > 1
-                ? options.endpoints().stream().map(e -> UpstreamTarget.parse(e.url(), protocol)).toList() : List.of();
+        this.endpoints = active && options.endpoints().size() > 1 ? endpointTargets(parsed, options, protocol) : List.of();
+    }
+
+    /** The endpoints' targets: the first is the route's own URL's, parsed once. */
+    private static List<UpstreamTarget> endpointTargets(UpstreamTarget first, RouteOptions options, RouteProtocol protocol) {
+        List<UpstreamTarget> targets = new java.util.ArrayList<>(options.endpoints().size());
+        targets.add(first);
+        for (int i = 1; i < options.endpoints().size(); i++) {
+            targets.add(UpstreamTarget.parse(options.endpoints().get(i).url(), protocol));
+        }
+        return List.copyOf(targets);
     }
 
     /**

@@ -1,5 +1,8 @@
 package dev.trafficmanager.proxy.lookup;
 
+import dev.trafficmanager.route.RouteKey;
+import dev.trafficmanager.route.SplitKey;
+
 /**
  * A route key assembled from a request's headers without building a string: it reads as the
  * canonical {@code tenant/service/env/version} text (or, set without a version, as the split key
@@ -38,6 +41,20 @@ public final class RouteKeyProbe implements CharSequence {
         this.hash = h;
         this.length = n;
         return this;
+    }
+
+    /**
+     * Sets the key from its string: a route key ({@code tenant/service/env/version}) or a split key
+     * ({@code tenant/service/env}). Throws {@link dev.trafficmanager.route.InvalidRouteException} for
+     * anything else.
+     */
+    public RouteKeyProbe setKey(String key) {
+        if (SplitKey.isSplitKey(key)) {
+            SplitKey split = SplitKey.parse(key);
+            return set(split.tenant(), split.service(), split.env(), null);
+        }
+        RouteKey route = RouteKey.parse(key);
+        return set(route.tenant(), route.service(), route.env(), route.version());
     }
 
     public CharSequence tenant() {

@@ -38,15 +38,12 @@ public final class RouteHeaders {
      * ({@link #defaultVersion()}).
      */
     Problem readRequest(HttpHeaders headers, String tenant, String service, RouteKeyProbe probe) {
-        String version = headers.get(names[3]);
-        if (version != null) {
-            return read(tenant, service, headers.get(names[2]), version, probe);
-        }
-        Problem problem = read(tenant, service, headers.get(names[2]), "v", probe); // "v": a valid stand-in
-        if (problem == null) {
-            probe.set(probe.tenant(), probe.service(), probe.env(), null);
-        }
-        return problem;
+        return read(tenant, service, headers.get(names[2]), headers.get(names[3]), true, probe);
+    }
+
+    /** The split key of a service's env; tenant and env fall back to the defaults. */
+    public Problem readSplitKey(String tenant, String service, String env, RouteKeyProbe probe) {
+        return read(tenant, service, env, null, true, probe);
     }
 
     /** TM_DEFAULT_VERSION, or null. */
@@ -70,20 +67,23 @@ public final class RouteHeaders {
 
     /** The same from the four values; null ones fall back to the defaults. */
     public Problem read(String tenant, String service, String env, String version, RouteKeyProbe probe) {
+        return read(tenant, service, env, version != null ? version : defaults[3], false, probe);
+    }
+
+    /** {@code splitKey}: a null version makes the probe the split key, not a missing header. */
+    private Problem read(String tenant, String service, String env, String version, boolean splitKey, RouteKeyProbe probe) {
         if (tenant == null) {
             tenant = defaults[0];
         }
         if (env == null) {
             env = defaults[2];
         }
-        if (version == null) {
-            version = defaults[3];
+        boolean split = splitKey && version == null;
+        if (tenant == null || service == null || env == null || !split && version == null || !Names.isValid(tenant)
+                || !Names.isValid(service) || !Names.isValid(env) || !split && !Names.isValid(version)) {
+            return split ? problem(tenant, service, env) : problem(tenant, service, env, version);
         }
-        if (tenant == null || service == null || env == null || version == null
-                || !Names.isValid(tenant) || !Names.isValid(service) || !Names.isValid(env) || !Names.isValid(version)) {
-            return problem(tenant, service, env, version);
-        }
-        probe.set(tenant, service, env, version);
+        probe.set(tenant, service, env, split ? null : version);
         return null;
     }
 

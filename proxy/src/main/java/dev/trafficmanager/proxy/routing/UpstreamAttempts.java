@@ -142,7 +142,7 @@ final class UpstreamAttempts {
     private void force() {
         breakerHeld = false;
         endpointReported = false;
-        services.balancer().panic(route, "the circuit breakers of all its endpoints are open: trying "
+        services.balancer().panic(route, () -> "the circuit breakers of all its endpoints are open: trying "
                 + target + " anyway");
     }
 
