@@ -4,6 +4,7 @@ import dev.trafficmanager.controlapi.auth.Authenticator;
 import dev.trafficmanager.controlapi.auth.Tokens;
 import dev.trafficmanager.controlapi.db.Database;
 import dev.trafficmanager.controlapi.http.ApiResponse;
+import dev.trafficmanager.controlapi.metrics.ApiMetrics;
 import dev.trafficmanager.controlapi.http.ControlApiInitializer;
 import dev.trafficmanager.controlapi.http.HttpServer;
 import dev.trafficmanager.controlapi.http.Json;
@@ -71,6 +72,7 @@ public final class ControlApi implements AutoCloseable {
             OutboxRelay relay = new OutboxRelay(database.dataSource(), producer(config),
                     new TopicSetup(admin(config), config.topic(), config.topicPartitions(), config.topicReplication()),
                     config.topic(), config.outboxBatch(), config.outboxPoll(), SEND_TIMEOUT);
+            ApiMetrics metrics = new ApiMetrics().watch(relay, database.dataSource());
             Router router = new Router();
             new RoutesApi(new RouteStore(database), authenticator, json, config.upstreamGuard(), relay::wakeUp).register(router);
             new SplitsApi(new SplitStore(database), authenticator, json, relay::wakeUp).register(router);
@@ -78,11 +80,12 @@ public final class ControlApi implements AutoCloseable {
             byte[] openApi = resource("openapi.yaml");
             router.add(HttpMethod.GET, "/healthz", request -> ApiResponse.json(HttpResponseStatus.OK, Map.of("status", "ok")))
                     .add(HttpMethod.GET, "/openapi.yaml", request -> ApiResponse.json(HttpResponseStatus.OK,
-                            new ApiResponse.Raw(openApi, "application/yaml")));
+                            new ApiResponse.Raw(openApi, "application/yaml")))
+                    .add(HttpMethod.GET, "/metrics", request -> metrics.scrape());
             ThreadPoolExecutor workers = workers(config);
             relay.start();
             HttpServer server = HttpServer.start(config.bindAddress(), config.port(), 2,
-                    new ControlApiInitializer(router, workers, json, config.maxBodyBytes(), config.dbTimeout()));
+                    new ControlApiInitializer(router, workers, json, metrics, config.maxBodyBytes(), config.dbTimeout()));
             log.info("control API listening on {}:{}", config.bindAddress(), server.port());
             return new ControlApi(database, workers, relay, server);
         } catch (InterruptedException | RuntimeException e) {

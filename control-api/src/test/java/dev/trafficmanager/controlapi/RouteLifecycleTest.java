@@ -166,6 +166,28 @@ class RouteLifecycleTest {
     }
 
     @Test
+    void ifNoneMatchCreatesOnlyWhatDoesNotExistYet() {
+        String tenant = TestControlApi.unique("creator");
+        String token = client.createTenant(ADMIN_TOKEN, tenant);
+        String route = "/v1/routes/" + tenant + "/svc/prod/v1";
+        assertThat(client.put(route, token, urlBody("http://a:1"), "If-None-Match", "*").status()).isEqualTo(201);
+        Response again = client.put(route, token, urlBody("http://b:1"), "If-None-Match", "*");
+        assertThat(again.status()).isEqualTo(412);
+        assertThat(again.body().get("message").asText()).contains("If-None-Match: * but route " + tenant + "/svc/prod/v1 exists, at revision 1");
+        client.post(route + "/deactivate", token, "");
+        assertThat(client.put(route, token, urlBody("http://b:1"), "If-None-Match", "*").error())
+                .as("a deactivated route exists").isEqualTo("precondition_failed");
+        assertThat(client.put(route, token, urlBody("http://b:1"), "If-None-Match", "\"1\"").error()).isEqualTo("invalid_if_match");
+        assertThat(client.put(route, token, urlBody("http://b:1"), "If-None-Match", "*", "If-Match", "2").error())
+                .isEqualTo("invalid_if_match");
+        String split = "/v1/splits/" + tenant + "/svc/prod";
+        assertThat(client.put(split, token, "{\"weights\":{\"v1\":1}}", "If-None-Match", "*").status()).isEqualTo(201);
+        assertThat(client.put(split, token, "{\"weights\":{\"v1\":2}}", "If-None-Match", "*").error()).isEqualTo("precondition_failed");
+        assertThat(client.get(route, token).body().get("url").asText()).isEqualTo("http://a:1");
+        assertThat(client.get(split, token).body().get("weights").get("v1").asInt()).isEqualTo(1);
+    }
+
+    @Test
     void ifMatchGuardsEveryWrite() {
         String tenant = TestControlApi.unique("matcher");
         String token = client.createTenant(ADMIN_TOKEN, tenant);

@@ -63,6 +63,7 @@ public final class Hierarchy {
             return;
         }
         throw new ApiException(io.netty.handler.codec.http.HttpResponseStatus.PRECONDITION_FAILED, "precondition_failed",
-                "If-Match: " + expected + " but " + what + (current == 0 ? " does not exist" : " is at revision " + current));
+                expected == 0 ? "If-None-Match: * but " + what + " exists, at revision " + current
+                        : "If-Match: " + expected + " but " + what + (current == 0 ? " does not exist" : " is at revision " + current));
     }
 }

@@ -1,5 +1,6 @@
 package dev.trafficmanager.controlapi.http;
 
+import dev.trafficmanager.controlapi.metrics.ApiMetrics;
 import dev.trafficmanager.http.HttpRefusal;
 import dev.trafficmanager.http.LingeringClose;
 import io.netty.buffer.ByteBuf;
@@ -49,8 +50,16 @@ public final class ApiHandler extends ChannelInboundHandlerAdapter {
     public record Rejection(ApiException error) {
     }
 
-    /** A request to answer: an endpoint call, or a refusal when {@code refusal} is set. */
-    private record Pending(ApiRequest request, HttpVersion version, boolean keepAlive, ApiException refusal) {
+    /**
+     * A request to answer: an endpoint call, or a refusal when {@code refusal} is set; {@code takenNanos}
+     * is when it came off the connection.
+     */
+    private record Pending(ApiRequest request, HttpVersion version, boolean keepAlive, ApiException refusal,
+                           long takenNanos) {
+        Pending(ApiRequest request, HttpVersion version, boolean keepAlive, ApiException refusal) {
+            this(request, version, keepAlive, refusal, System.nanoTime());
+        }
+
         static Pending refused(ApiException refusal, HttpVersion version) {
             return new Pending(null, version, false, refusal);
         }
@@ -59,6 +68,7 @@ public final class ApiHandler extends ChannelInboundHandlerAdapter {
     private final Router router;
     private final Executor workers;
     private final Json json;
+    private final ApiMetrics metrics;
     private final long maxQueueWaitNanos;
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
     /** The peer's address, for the failed-authentication limit; "unknown" when it has none. */
@@ -69,10 +79,11 @@ public final class ApiHandler extends ChannelInboundHandlerAdapter {
     private final LingeringClose linger = new LingeringClose();
 
     /** @param maxQueueWait a request that waited longer for a worker is answered 503 instead of run */
-    public ApiHandler(Router router, Executor workers, Json json, Duration maxQueueWait) {
+    public ApiHandler(Router router, Executor workers, Json json, ApiMetrics metrics, Duration maxQueueWait) {
         this.router = router;
         this.workers = workers;
         this.json = json;
+        this.metrics = metrics;
         this.maxQueueWaitNanos = maxQueueWait.toNanos();
     }
 
@@ -193,6 +204,7 @@ public final class ApiHandler extends ChannelInboundHandlerAdapter {
     /** Runs on the event loop. */
     private void respond(ChannelHandlerContext ctx, Pending request, ApiResponse response) {
         boolean keepAlive = request.keepAlive();
+        metrics.responded(response.status(), request.takenNanos());
         ChannelFuture write = ctx.writeAndFlush(toHttp(ctx.alloc(), json, response, request.version(), keepAlive));
         if (!keepAlive && request.refusal() != null) {
             closeLingering(ctx, write); // the client may still be sending what we refused

@@ -12,13 +12,14 @@ import java.util.Map;
  * What an endpoint needs of a request, copied off the Netty message on the event loop so the
  * message can be released at once and the endpoint can run on a worker thread.
  *
+ * @param ifNoneMatch the If-None-Match header: {@code *} asks that the resource not exist yet
  * @param pathParams the values of the {@code {name}} segments of the matched route, in order
  * @param client     the peer's IP address (for the failed-authentication limit)
  * @param forwardedFor the X-Forwarded-For headers' values joined by commas, or null; believed only
  *                   from a trusted proxy (see {@code ClientAddresses})
  */
 public record ApiRequest(HttpMethod method, String path, Map<String, List<String>> query,
-                         String authorization, String ifMatch, String body, List<String> pathParams, String client,
+                         String authorization, String ifMatch, String ifNoneMatch, String body, List<String> pathParams, String client,
                          String forwardedFor) {
 
     private static final String X_FORWARDED_FOR = "x-forwarded-for";
@@ -28,13 +29,14 @@ public record ApiRequest(HttpMethod method, String path, Map<String, List<String
         return new ApiRequest(request.method(), uri.rawPath(), uri.parameters(),
                 request.headers().get(HttpHeaderNames.AUTHORIZATION),
                 request.headers().get(HttpHeaderNames.IF_MATCH),
+                request.headers().get(HttpHeaderNames.IF_NONE_MATCH),
                 request.content().toString(StandardCharsets.UTF_8),
                 List.of(), client,
                 request.headers().contains(X_FORWARDED_FOR) ? String.join(",", request.headers().getAll(X_FORWARDED_FOR)) : null);
     }
 
     ApiRequest withPathParams(List<String> params) {
-        return new ApiRequest(method, path, query, authorization, ifMatch, body, params, client, forwardedFor);
+        return new ApiRequest(method, path, query, authorization, ifMatch, ifNoneMatch, body, params, client, forwardedFor);
     }
 
     public String pathParam(int index) {

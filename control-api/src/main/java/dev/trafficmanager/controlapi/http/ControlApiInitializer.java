@@ -1,6 +1,7 @@
 package dev.trafficmanager.controlapi.http;
 
 import dev.trafficmanager.http.PipelineLayout;
+import dev.trafficmanager.controlapi.metrics.ApiMetrics;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
@@ -22,13 +23,16 @@ public final class ControlApiInitializer extends ChannelInitializer<Channel> {
     private final Router router;
     private final Executor workers;
     private final Json json;
+    private final ApiMetrics metrics;
     private final int maxBodyBytes;
     private final Duration maxQueueWait;
 
-    public ControlApiInitializer(Router router, Executor workers, Json json, int maxBodyBytes, Duration maxQueueWait) {
+    public ControlApiInitializer(Router router, Executor workers, Json json, ApiMetrics metrics, int maxBodyBytes,
+                                 Duration maxQueueWait) {
         this.router = router;
         this.workers = workers;
         this.json = json;
+        this.metrics = metrics;
         this.maxBodyBytes = maxBodyBytes;
         this.maxQueueWait = maxQueueWait;
     }
@@ -44,6 +48,6 @@ public final class ControlApiInitializer extends ChannelInitializer<Channel> {
                 },
                 new HttpServerCodec(4096, 16 * 1024, 8192),
                 new BodyLimitHandler(maxBodyBytes, json),
-                new ApiHandler(router, workers, json, maxQueueWait));
+                new ApiHandler(router, workers, json, metrics, maxQueueWait));
     }
 }

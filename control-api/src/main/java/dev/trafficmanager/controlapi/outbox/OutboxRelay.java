@@ -19,6 +19,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -61,6 +62,8 @@ public final class OutboxRelay implements AutoCloseable {
     private boolean republishDue;
     /** A round has published since the start (the topic exists, and takes records). */
     private volatile boolean published;
+    private final AtomicLong publishedCount = new AtomicLong();
+    private final AtomicLong failedRounds = new AtomicLong();
     private final Semaphore wake = new Semaphore(0);
     private final Thread thread;
     private volatile boolean running = true;
@@ -88,6 +91,16 @@ public final class OutboxRelay implements AutoCloseable {
         return published;
     }
 
+    /** Events published to Kafka since the start. */
+    public double publishedCount() {
+        return publishedCount.get();
+    }
+
+    /** Rounds that failed since the start. */
+    public double failedRounds() {
+        return failedRounds.get();
+    }
+
     /** Asks the relay to look at the outbox now rather than at its next poll. */
     public void wakeUp() {
         if (wake.availablePermits() == 0) {
@@ -105,6 +118,7 @@ public final class OutboxRelay implements AutoCloseable {
                     republishDue = !republish();
                 }
                 int sent = relayOnce();
+                publishedCount.addAndGet(sent);
                 published = true;
                 if (failures > 0) {
                     log.info("outbox relay is publishing again after {} failed rounds", failures);
@@ -118,6 +132,7 @@ public final class OutboxRelay implements AutoCloseable {
                 running = false;
             } catch (Exception e) {
                 failures++;
+                failedRounds.incrementAndGet();
                 if (failures == 1 || System.nanoTime() - lastWarning > WARNING_INTERVAL.toNanos()) {
                     log.warn("outbox relay cannot publish ({} failed rounds); events wait in the outbox: {}",
                             failures, e.toString());

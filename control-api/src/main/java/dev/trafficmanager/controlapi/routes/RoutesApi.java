@@ -198,9 +198,20 @@ public final class RoutesApi {
         return Base64.getUrlEncoder().withoutPadding().encodeToString(Long.toString(afterId).getBytes(StandardCharsets.US_ASCII));
     }
 
-    /** {@code If-Match: 3} or {@code If-Match: "3"}; null when absent. */
+    /**
+     * The revision a write expects: {@code If-Match: 3} or {@code If-Match: "3"}, 0 for
+     * {@code If-None-Match: *} (create only: 412 when it exists, even deactivated), null when neither.
+     */
     public static Long ifMatch(ApiRequest request) {
         String value = request.ifMatch();
+        String noneMatch = request.ifNoneMatch();
+        if (noneMatch != null) {
+            if (value != null || !noneMatch.trim().equals("*")) {
+                throw ApiException.badRequest("invalid_if_match", "If-None-Match: " + noneMatch
+                        + (value != null ? " with If-Match" : "") + " (expected: If-None-Match: * alone, to create only)");
+            }
+            return 0L;
+        }
         if (value == null) {
             return null;
         }

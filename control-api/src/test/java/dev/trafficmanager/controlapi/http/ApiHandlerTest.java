@@ -1,5 +1,6 @@
 package dev.trafficmanager.controlapi.http;
 
+import dev.trafficmanager.controlapi.metrics.ApiMetrics;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
@@ -37,7 +38,7 @@ class ApiHandlerTest {
             });
 
     private EmbeddedChannel channel() {
-        return new EmbeddedChannel(new ApiHandler(router, workers, new Json(), Duration.ofMinutes(1)));
+        return new EmbeddedChannel(new ApiHandler(router, workers, new Json(), new ApiMetrics(), Duration.ofMinutes(1)));
     }
 
     private static FullHttpRequest get(String uri) {
@@ -104,7 +105,7 @@ class ApiHandlerTest {
     void refusesWhenTheWorkerQueueIsFull() {
         EmbeddedChannel channel = new EmbeddedChannel(new ApiHandler(router, task -> {
             throw new java.util.concurrent.RejectedExecutionException("full");
-        }, new Json(), Duration.ofMinutes(1)));
+        }, new Json(), new ApiMetrics(), Duration.ofMinutes(1)));
         channel.writeInbound(get("/echo/x"));
         FullHttpResponse response = channel.readOutbound();
         assertThat(response.status()).isEqualTo(HttpResponseStatus.SERVICE_UNAVAILABLE);
@@ -128,7 +129,7 @@ class ApiHandlerTest {
 
     @Test
     void answersARequestThatWaitedTooLongForAWorkerWith503() {
-        EmbeddedChannel channel = new EmbeddedChannel(new ApiHandler(router, workers, new Json(), Duration.ZERO));
+        EmbeddedChannel channel = new EmbeddedChannel(new ApiHandler(router, workers, new Json(), new ApiMetrics(), Duration.ZERO));
         channel.writeInbound(get("/echo/late"));
         runWorkers(channel);
         FullHttpResponse response = channel.readOutbound();

@@ -1,5 +1,6 @@
 package dev.trafficmanager.controlapi.http;
 
+import dev.trafficmanager.controlapi.metrics.ApiMetrics;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
@@ -22,7 +23,7 @@ class BodyLimitHandlerTest {
     private EmbeddedChannel channel() {
         Json json = new Json();
         return new EmbeddedChannel(new HttpServerCodec(), new BodyLimitHandler(16, json),
-                new ApiHandler(router, Runnable::run, json, Duration.ofMinutes(1)));
+                new ApiHandler(router, Runnable::run, json, new ApiMetrics(), Duration.ofMinutes(1)));
     }
 
     private static String exchange(EmbeddedChannel channel, String request) {

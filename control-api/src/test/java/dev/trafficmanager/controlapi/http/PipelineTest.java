@@ -1,5 +1,6 @@
 package dev.trafficmanager.controlapi.http;
 
+import dev.trafficmanager.controlapi.metrics.ApiMetrics;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.trafficmanager.http.PipelineLayout;
@@ -11,7 +12,7 @@ import org.junit.jupiter.api.Test;
 class PipelineTest {
     @Test
     void theControlApiPipelineMatchesItsLayout() {
-        EmbeddedChannel channel = new EmbeddedChannel(new ControlApiInitializer(new Router(), Runnable::run, new Json(),
+        EmbeddedChannel channel = new EmbeddedChannel(new ControlApiInitializer(new Router(), Runnable::run, new Json(), new ApiMetrics(),
                 1024, Duration.ofSeconds(1)));
         assertThat(channel.pipeline().names()).startsWith(PipelineLayout.CONTROL_API.names(false).toArray(String[]::new));
         assertThat(channel.pipeline().names()).hasSize(PipelineLayout.CONTROL_API.names(false).size() + 1); // + Netty's tail
