@@ -1,5 +1,6 @@
 package dev.trafficmanager.proxy;
 
+import dev.trafficmanager.proxy.observe.ObserveConfig;
 import dev.trafficmanager.config.KafkaClientSettings;
 import dev.trafficmanager.config.Settings;
 import dev.trafficmanager.proxy.resilience.CircuitBreaker;
@@ -59,6 +60,7 @@ import java.util.TreeSet;
  * @param topic             TM_KAFKA_TOPIC, default tm.route-events
  * @param kafkaClient       TM_KAFKA_USER, TM_KAFKA_PASSWORD, TM_KAFKA_PROPERTIES_FILE, TM_KAFKA_CLIENT_*:
  *                          credentials and any other client property ({@link KafkaClientSettings})
+ * @param observe           TM_ACCESS_LOG, TM_ACCESS_LOG_QUERY, TM_ACCESS_LOG_QUEUE, TM_TRACE_CONTEXT ({@link ObserveConfig})
  */
 public record ProxyConfig(String bind, int port, String adminBind, int adminPort, int eventLoops, String transport,
                           RouteHeaderNames headers, RouteDefaults defaults, TenantPolicy tenants,
@@ -69,7 +71,7 @@ public record ProxyConfig(String bind, int port, String adminBind, int adminPort
                           Upstream upstream, Lookup lookup, Path l1File, int l1MaxEntries,
                           int nearCacheEntries, String redisUrl, String dbUrl, String dbUser,
                           String dbPassword, int dbPoolSize, String kafkaBootstrap, String topic,
-                          KafkaClientSettings kafkaClient) {
+                          KafkaClientSettings kafkaClient, ObserveConfig observe) {
 
     /** What the proxy port allows a client: the idle timeout and the size of a request. */
     public record ClientLimits(Duration idleTimeout, Duration tunnelIdleTimeout, int maxHeaders, long maxBodyBytes) {
@@ -231,7 +233,7 @@ public record ProxyConfig(String bind, int port, String adminBind, int adminPort
                 s.integer("TM_LOOKUP_DB_POOL", 4, 1, 64),
                 s.string("TM_KAFKA_BOOTSTRAP", "127.0.0.1:59092"),
                 s.string("TM_KAFKA_TOPIC", "tm.route-events"),
-                KafkaClientSettings.fromEnv(env));
+                KafkaClientSettings.fromEnv(env), ObserveConfig.fromEnv(s));
     }
 
     public boolean redisEnabled() {

@@ -5,6 +5,8 @@ import dev.trafficmanager.proxy.admin.AdminHandler;
 import dev.trafficmanager.proxy.admin.AdminServer;
 import dev.trafficmanager.proxy.lookup.Resolver;
 import dev.trafficmanager.proxy.metrics.ProxyMetrics;
+import dev.trafficmanager.proxy.observe.AccessLog;
+import dev.trafficmanager.proxy.observe.Observer;
 import dev.trafficmanager.proxy.routing.Drain;
 import dev.trafficmanager.proxy.routing.ProxyInitializer;
 import dev.trafficmanager.proxy.routing.ProxyServices;
@@ -51,6 +53,7 @@ public final class Sidecar implements AutoCloseable {
     private final Channel server;
     private final AdminServer admin;
     private final String transportName;
+    private final Observer observer;
 
     private Sidecar(ProxyConfig config, Path agentSocket, LongSupplier clock) throws InterruptedException, SSLException {
         this.config = config;
@@ -78,10 +81,14 @@ public final class Sidecar implements AutoCloseable {
                 ApplicationProtocolNames.HTTP_1_1)).build();
         UpstreamPools pools = new UpstreamPools(config.upstream(), transport.socketChannel(), ssl, sslH2, dns, metrics);
         RequestRouter router = new RequestRouter(config.headers(), config.defaults(), config.tenants(), config.outbound());
+        observer = new Observer(AccessLog.open(config.observe(),
+                metrics.counter("tm_access_log_lines", "access log lines written"),
+                metrics.counter("tm_access_log_dropped", "access log lines dropped: the writer's queue was full or a write failed")),
+                config.observe());
         ProxyServices services = new ProxyServices(resolver, router, pools, metrics, drain, config.upstream(),
                 config.clientLimits(),
                 new TenantBulkhead(config.tenantMaxInFlight()),
-                new Balancer(config.upstream().balancing(), metrics, System::nanoTime));
+                new Balancer(config.upstream().balancing(), metrics, System::nanoTime), observer);
         server = bindProxy(transport, loops, services, config);
         admin = AdminServer.start(transport, config.adminBind(), config.adminPort(),
                 () -> new AdminHandler(metrics, resolver, router, this::notReady, this::unhealthy));
@@ -174,6 +181,7 @@ public final class Sidecar implements AutoCloseable {
         drain.closeAll();
         admin.close();
         loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5000);
+        observer.close(); // after the loops: every ended request's line is queued
         dns.close();
         tiers.close();
         metrics.close();

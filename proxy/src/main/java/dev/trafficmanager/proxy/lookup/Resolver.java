@@ -139,6 +139,7 @@ public final class Resolver {
             }
         }
         metrics.lookup(tier, positive ? Result.HIT : Result.NEGATIVE);
+        probe.cachedTier(tier);
         return entry;
     }
 

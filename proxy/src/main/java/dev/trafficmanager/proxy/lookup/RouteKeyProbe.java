@@ -1,5 +1,6 @@
 package dev.trafficmanager.proxy.lookup;
 
+import dev.trafficmanager.proxy.metrics.ProxyMetrics;
 import dev.trafficmanager.route.RouteKey;
 import dev.trafficmanager.route.SplitKey;
 
@@ -17,6 +18,7 @@ public final class RouteKeyProbe implements CharSequence {
     private int count;
     private int length;
     private int hash;
+    private ProxyMetrics.Tier cachedTier; // which cache answered the last lookup of it on the event loop
 
     /** Sets the key; a null {@code version} makes it the split key of the service's env. */
     public RouteKeyProbe set(CharSequence tenant, CharSequence service, CharSequence env, CharSequence version) {
@@ -55,6 +57,15 @@ public final class RouteKeyProbe implements CharSequence {
         }
         RouteKey route = RouteKey.parse(key);
         return set(route.tenant(), route.service(), route.env(), route.version());
+    }
+
+    /** The cache that answered {@link Resolver#cached} for this probe last: near or L1. */
+    public ProxyMetrics.Tier cachedTier() {
+        return cachedTier;
+    }
+
+    void cachedTier(ProxyMetrics.Tier tier) {
+        cachedTier = tier;
     }
 
     public CharSequence tenant() {

@@ -18,8 +18,14 @@ public final class ErrorResponses {
     /** An error response; the caller writes it (and so hands over the buffer). */
     public static FullHttpResponse error(ByteBufAllocator alloc, HttpResponseStatus status, String code,
                                          String message, boolean keepAlive) {
-        return json(alloc, status, "{\"error\":" + JsonText.quote(code) + ",\"message\":" + JsonText.quote(message) + "}\n",
-                keepAlive);
+        return error(alloc, status, code, message, keepAlive, null);
+    }
+
+    /** The same with the request's trace id ({@code traceId}, when it has one) in the body. */
+    public static FullHttpResponse error(ByteBufAllocator alloc, HttpResponseStatus status, String code,
+                                         String message, boolean keepAlive, String traceId) {
+        return json(alloc, status, "{\"error\":" + JsonText.quote(code) + ",\"message\":" + JsonText.quote(message)
+                + (traceId == null ? "" : ",\"traceId\":" + JsonText.quote(traceId)) + "}\n", keepAlive);
     }
 
     public static FullHttpResponse json(ByteBufAllocator alloc, HttpResponseStatus status, String json, boolean keepAlive) {

@@ -2,6 +2,7 @@ package dev.trafficmanager.proxy.routing;
 
 import dev.trafficmanager.http.HttpRefusal;
 import dev.trafficmanager.proxy.lookup.RouteEntry;
+import dev.trafficmanager.proxy.observe.AccessRecord;
 import dev.trafficmanager.proxy.upstream.ResponseListener;
 import dev.trafficmanager.proxy.upstream.UpstreamPool;
 import dev.trafficmanager.proxy.upstream.UpstreamProtocol;
@@ -52,7 +53,7 @@ final class Exchange implements ResponseListener {
     private final ExchangeAccounting accounting;
 
     Exchange(ProxyHandler connection, ChannelHandlerContext ctx, ProxyServices services, HttpRequest request,
-             String originForm, String forwardedHost) {
+             String originForm, String forwardedHost, AccessRecord record) {
         this.connection = connection;
         this.ctx = ctx;
         this.services = services;
@@ -65,7 +66,7 @@ final class Exchange implements ResponseListener {
         this.upgrade = Upgrade.requested(request);
         this.deadlines = new ExchangeDeadlines(connection.responseTimeout(), this::responseTimedOut,
                 connection.grpcCall() ? Grpc.timeoutNanos(request.headers()) : 0);
-        this.accounting = new ExchangeAccounting(services);
+        this.accounting = new ExchangeAccounting(services, record);
     }
 
     /** A message from the client while this exchange runs: its body, or the next request's start. */
@@ -217,7 +218,7 @@ final class Exchange implements ResponseListener {
                 upstream.read();
                 return;
             }
-            ChannelFuture write = ctx.writeAndFlush(content);
+            ChannelFuture write = ctx.writeAndFlush(accounting.sent(content));
             if (last) {
                 finish(write);
             } else {
@@ -344,13 +345,13 @@ final class Exchange implements ResponseListener {
         end(Ending.CLIENT_GONE, phase.responseStarted() ? status : 0);
     }
 
-    /** Whether the exchange is over (answered, failed, cut, or its client gone). */
-    boolean ended() {
+    boolean ended() { // answered, failed, cut, or its client gone
         return phase == Phase.ENDED;
     }
 
     /** Answers with an error (requests refused before a lookup too); once the response started, it can only be cut. */
     void fail(HttpResponseStatus failure, String code, String message) {
+        accounting.failed(code);
         if (phase.responseStarted()) {
             abort();
         } else if (end(Ending.FAILED, failure.code())) {
@@ -369,8 +370,7 @@ final class Exchange implements ResponseListener {
         }
     }
 
-    /** The exchange holds one of its tenant's slots in the bulkhead until it ends. */
-    void holdSlot(String slot) {
+    void holdSlot(String slot) { // one of its tenant's slots in the bulkhead, until it ends
         accounting.holdSlot(slot);
     }
 
@@ -390,7 +390,7 @@ final class Exchange implements ResponseListener {
         }
         boolean reusable = how == Ending.COMPLETED && upstreamKeepAlive && body.complete() && body.nothingHeld();
         enter(Phase.ENDED);
-        accounting.ended(responseStatus);
+        accounting.ended(responseStatus, attempts, body.bytes(), how != Ending.FAILED); // a failure's, once answered
         attempts.close();
         deadlines.close();
         body.releaseHeld();

@@ -4,7 +4,8 @@ import dev.trafficmanager.http.HttpRefusal;
 import dev.trafficmanager.http.LingeringClose;
 import dev.trafficmanager.proxy.Deadline;
 import dev.trafficmanager.proxy.lookup.RouteEntry;
-import dev.trafficmanager.proxy.lookup.RouteKeyProbe;
+import dev.trafficmanager.proxy.observe.AccessRecord;
+import dev.trafficmanager.proxy.observe.TraceContext;
 import dev.trafficmanager.proxy.upstream.UpstreamProtocol;
 import dev.trafficmanager.proxy.upstream.UpstreamTarget;
 import io.netty.channel.Channel;
@@ -16,7 +17,7 @@ import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
@@ -63,6 +64,8 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     /** The response timeout of the request in flight (armed by its exchange). */
     private ResponseTimeout response;
     private RouteLookup lookup;
+    /** The access log's record of the request in flight; null when nothing watches requests. */
+    private AccessRecord record;
     private final Runnable idleTimeout = this::idleTimedOut;
 
     public ProxyHandler(ProxyServices services) {
@@ -146,6 +149,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
     private void start(HttpRequest request) {
         idle.disarm();
+        record = services.observer().start(request, stream);
         clientVersion = request.protocolVersion();
         grpc = Grpc.isCall(request.headers());
         DecoderResult decoded = request.decoderResult();
@@ -163,12 +167,22 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
                     "CONNECT is served over HTTP/1.1 only; open the tunnel on an HTTP/1.1 connection");
         } else if (destination.kind() == Destination.Kind.TUNNEL) {
             tunnel = new Tunnel(this, ctx, services, destination.outside(), HttpUtil.isKeepAlive(request));
+            if (record != null) {
+                record.upstream(destination.outside().poolKey());
+            }
             tunnel.open();
             return;
         }
-        exchange = new Exchange(this, ctx, services, request, destination.originForm(), destination.forwardedHost());
+        if (record != null) {
+            record.path(destination.originForm());
+        }
+        exchange = new Exchange(this, ctx, services, request, destination.originForm(), destination.forwardedHost(), record);
         switch (destination.kind()) {
-            case ROUTE -> route(destination.probe, request.headers());
+            case ROUTE -> {
+                if (holdsTenantSlot(destination.probe.tenant())) {
+                    lookup.route(exchange, destination.probe, request.headers(), record);
+                }
+            }
             case PASSTHROUGH -> {
                 if (holdsTenantSlot(destination.tenant())) {
                     services.metrics().passThrough("http");
@@ -195,12 +209,6 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
         return true;
     }
 
-    private void route(RouteKeyProbe probe, HttpHeaders headers) {
-        if (holdsTenantSlot(probe.tenant())) {
-            lookup.route(exchange, probe, headers);
-        }
-    }
-
     /**
      * The CONNECT's upstream could not be reached: answer it (unless the client is gone), and go on
      * with the connection if the CONNECT asked to keep it.
@@ -209,7 +217,11 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
         tunnel = null;
         if (!closing) {
             services.metrics().response(status.code());
+            ownEnded(status.code(), code);
             respondError(status, code, message, clientKeepAlive, false);
+        } else {
+            ownEnded(status.code(), code);
+            finishRecord();
         }
     }
 
@@ -233,6 +245,8 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
     /** The tunnel is up and takes the connection over: this handler leaves the pipeline. */
     void handOver() {
+        ownEnded(200, null);
+        finishRecord();
         tunnel = null;
         closing = true;
         idle.close();
@@ -243,6 +257,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     private void refuseMalformed(Throwable cause) {
         HttpRefusal refusal = HttpRefusal.malformed(cause);
         services.metrics().response(refusal.status().code());
+        ownEnded(refusal.status().code(), refusal.code());
         // The decoder cannot find the next request after a malformed one: always close.
         // Lingering: with an oversized head (431, 414) the client is most likely still sending.
         respondError(refusal.status(), refusal.code(), refusal.message(), false, true);
@@ -256,9 +271,28 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
                       boolean bodyUnread) {
         keepAlive &= clientKeepAlive;
         services.metrics().error(code);
-        ChannelFuture write = ctx.writeAndFlush(grpc ? Grpc.error(status, code, message)
-                : ErrorResponses.error(ctx.alloc(), status, code, message, keepsConnection(bodyUnread)));
-        exchangeEnded(write, bodyUnread);
+        FullHttpResponse response = grpc ? Grpc.error(status, code, message) : ErrorResponses.error(ctx.alloc(), status,
+                code, message, keepsConnection(bodyUnread), record == null ? null : record.traceId());
+        TraceContext.stamp(response.headers(), record);
+        if (record != null) {
+            record.sent(response.content().readableBytes());
+        }
+        finishRecord();
+        exchangeEnded(ctx.writeAndFlush(response), bodyUnread);
+    }
+
+    /** A request answered without an exchange ended: a malformed one, a CONNECT's tunnel opened or refused. */
+    private void ownEnded(int status, String code) {
+        if (record != null) {
+            record.error(code);
+            record.ended(status, 0, 0);
+        }
+    }
+
+    /** Hands the request's record (ended) to the access log, once. */
+    private void finishRecord() {
+        services.observer().finish(record);
+        record = null;
     }
 
     /** Whether the connection serves another request after this one. */

@@ -71,6 +71,11 @@ final class RequestBody {
         return sent;
     }
 
+    /** The body's bytes received so far. */
+    long bytes() {
+        return bytes;
+    }
+
     boolean complete() {
         return complete;
     }

@@ -3,6 +3,8 @@ package dev.trafficmanager.proxy.routing;
 import dev.trafficmanager.proxy.balancing.SplitChoice;
 import dev.trafficmanager.proxy.lookup.RouteEntry;
 import dev.trafficmanager.proxy.lookup.RouteKeyProbe;
+import dev.trafficmanager.proxy.metrics.ProxyMetrics;
+import dev.trafficmanager.proxy.observe.AccessRecord;
 import dev.trafficmanager.route.Split;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -28,6 +30,8 @@ final class RouteLookup {
     private final ChannelHandlerContext ctx;
     private final ProxyServices services;
     private final String clientIp;
+    /** The access log's record of the request being routed (one at a time per connection), or null. */
+    private AccessRecord record;
 
     RouteLookup(ChannelHandlerContext ctx, ProxyServices services, String clientIp) {
         this.ctx = ctx;
@@ -36,7 +40,8 @@ final class RouteLookup {
     }
 
     /** Routes {@code exchange} by {@code probe}: a route key, or a split key when the request named no version. */
-    void route(Exchange exchange, RouteKeyProbe probe, HttpHeaders headers) {
+    void route(Exchange exchange, RouteKeyProbe probe, HttpHeaders headers, AccessRecord record) {
+        this.record = record;
         if (!probe.isSplitKey()) {
             lookup(exchange, probe, entry -> routeTo(exchange, entry));
             return;
@@ -115,6 +120,7 @@ final class RouteLookup {
     private void lookup(Exchange exchange, RouteKeyProbe probe, String fallback, Consumer<RouteEntry> then) {
         RouteEntry entry = services.resolver().cached(probe);
         if (entry != null) {
+            answered(entry.key(), probe.cachedTier(), false);
             then.accept(entry);
             return;
         }
@@ -133,6 +139,7 @@ final class RouteLookup {
                                     "the route could not be looked up: no cache tier holds it and Redis and "
                                             + "PostgreSQL did not answer in time");
                         } else {
+                            answered(key, resolution.tier(), resolution.stale());
                             then.accept(resolution.entry());
                         }
                     } catch (RuntimeException e) {
@@ -142,6 +149,15 @@ final class RouteLookup {
                         ctx.close();
                     }
                 }));
+    }
+
+    /** The request's key (a split's, then its version's) and the tier that answered, for the access log. */
+    private void answered(String key, ProxyMetrics.Tier tier, boolean stale) {
+        if (record != null) {
+            record.route = key;
+            record.tier = tier == null ? null : tier.name().toLowerCase(java.util.Locale.ROOT);
+            record.stale = stale;
+        }
     }
 
     /** Where a looked-up route leads: 404 for an unknown or inactive one, else its upstream. */

@@ -62,6 +62,11 @@ final class UpstreamAttempts {
         use(services.pools().pool(loop, next, protocol));
     }
 
+    /** How many times the request was tried again (the keep-alive race's reconnection included). */
+    int retried() {
+        return retries + (raceRetried ? 1 : 0);
+    }
+
     /** Where attempts go now. */
     UpstreamTarget target() {
         return target;
