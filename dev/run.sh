@@ -36,6 +36,8 @@ export TM_API_PORT="$API_PORT" TM_PROXY_PORT="$PROXY_PORT" TM_PROXY_ADMIN_PORT="
 # lives under .tm/, so a restart of make run routes at once.
 export TM_TENANT="${TM_TENANT:-demo}" TM_ENV="${TM_ENV:-prod}" TM_DEFAULT_VERSION="${TM_DEFAULT_VERSION:-v1}"
 export TM_L1_FILE="${TM_L1_FILE:-$TM_HOME/sidecar/routes.l1}"
+# One JSON line per request (the default is standard output, which start_sidecar sends to the log).
+export TM_ACCESS_LOG="${TM_ACCESS_LOG:-$TM_HOME/log/access.log}"
 
 upstream_jar="$(jar_of test-support)"
 start_java demo-v1 -cp "$upstream_jar" dev.trafficmanager.testing.TestUpstream "${DEMO_PORTS[0]}" hello-v1
@@ -72,6 +74,8 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 SPLIT_COUNT=$(for _ in $(seq 100); do curl -s -x "$PROXY" http://hello/greet; done | cut -d' ' -f1 | sort | uniq -c | tr -s ' ' | paste -sd, -)
+# Routes as code: what tmctl would change to make the demo tenant what examples/routes.yaml says.
+TMCTL_PLAN=$(TM_API="$API" TM_TOKEN="$DEMO_TOKEN" "$ROOT/bin/tmctl" diff -f "$ROOT/examples/routes.yaml" 2>&1 | sed 's/^/    /')
 
 cat <<MSG
 
@@ -84,9 +88,22 @@ Traffic Manager is running.
   admin token   $TM_ADMIN_TOKEN   (also in .tm/admin-token); demo tenant token in .tm/demo-token
 
   split         hello: v1 90, v2 10, sticky by x-user-id; 100 requests just now:${SPLIT_COUNT}
+  access log    .tm/log/access.log (a JSON line per request, with its x-request-id and trace id)
+
+  tmctl diff -f examples/routes.yaml (routes as code) says:
+${TMCTL_PLAN}
 
 Try, in another terminal at the repository root:
   export TOKEN=\$(cat .tm/demo-token)
+  # routes as code with tmctl: apply the plan above, then again (nothing to change), then see what it did
+  export TM_API=$API TM_TOKEN=\$TOKEN
+  bin/tmctl apply -f examples/routes.yaml                                            # applied 2 change(s): hello v3 created, the split 80/10/10
+  bin/tmctl apply -f examples/routes.yaml                                            # nothing to change
+  for i in \$(seq 100); do curl -s -x $PROXY http://hello/greet; done | cut -d' ' -f1-3 | sort | uniq -c   # ~80 v1, ~10 v2, ~10 v3 over both upstreams
+  bin/tmctl get routes --tenant demo                                                 # the tenant's routes as a table (-o json, -o yaml)
+  bin/tmctl export --tenant demo > /tmp/demo.yaml && bin/tmctl diff -f /tmp/demo.yaml   # the tenant as a file: applies back unchanged
+  bin/tmctl resolve --sidecar $ADMIN --service hello --version v3                    # what the sidecar would do, and from which tier
+  tail -n 3 .tm/log/access.log                                                       # the access log: route, status, tier, upstream, ids
   # the sidecar as the application's HTTP proxy: call the service by name, no route headers; a request
   # that names no version takes it from hello's 90/10 split
   curl -s -x $PROXY http://hello/greet?name=ada                                   # hello-v1 GET /hello-v1/greet?name=ada (v2 one time in ten)

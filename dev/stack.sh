@@ -251,9 +251,11 @@ ensure_build_tools() {
 }
 
 # What make test needs besides the build: iptables and iproute2 (the interception test's network
-# namespaces), python3 and curl (clients that are not ours).
+# namespaces), python3 and curl (clients that are not ours), promtool from Debian's prometheus
+# package (checks deploy/monitoring; its server is never started).
 ensure_test_tools() {
   local pkgs=()
+  command -v promtool >/dev/null || pkgs+=(prometheus)
   command -v iptables >/dev/null || [[ -x /usr/sbin/iptables ]] || pkgs+=(iptables)
   command -v ip >/dev/null || [[ -x /usr/sbin/ip ]] || pkgs+=(iproute2)
   command -v python3 >/dev/null || pkgs+=(python3)
