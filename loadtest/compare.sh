@@ -102,8 +102,10 @@ done
 
 log "starting the sidecar (-Xmx$SIDECAR_HEAP); it reads every route event before /readyz turns 200"
 started=$SECONDS
+# The access log and trace context off, as nginx's and HAProxy's logs are here: their cost is measured
+# apart, at the end (access-log.tsv).
 MALLOC_ARENA_MAX=2 TM_PROXY_PORT=$SIDECAR_PORT TM_PROXY_ADMIN_PORT=$ADMIN_PORT TM_TENANT=$tenant TM_ENV=prod TM_L1_FILE="$WORK/routes.l1" \
-  start_sidecar lt-sidecar "${SIDECAR_JVM[@]}" "${CHRONICLE_FLAGS[@]}" -jar "$(jar_of proxy)"
+  TM_ACCESS_LOG=off TM_TRACE_CONTEXT=off start_sidecar lt-sidecar "${SIDECAR_JVM[@]}" "${CHRONICLE_FLAGS[@]}" -jar "$(jar_of proxy)"
 wait_http "http://127.0.0.1:$ADMIN_PORT/readyz" 300
 catch_up=$((SECONDS - started))
 sidecar_pid="$(cat "$TM_HOME/run/lt-sidecar.pid")"
@@ -231,6 +233,15 @@ log "propagation: $propagation"
 log "split propagation: $split_propagation"
 
 grpc_comparison "$run_dir/grpc.tsv"
+
+log "access log: a sidecar with it off against one writing it to a file (trace context created), alternating"
+A_NAME=log-off A_ENV="TM_ACCESS_LOG=off TM_TRACE_CONTEXT=off" B_NAME=log-on B_ENV="TM_ACCESS_LOG=$TM_HOME/sidecar-ab/access.log" \
+  TM_BENCH_ROUNDS="$ROUNDS" TM_BENCH_SECONDS="$SECONDS_PER_RUN" TM_BENCH_CONNECTIONS="$CONNECTIONS" TM_BENCH_SKIP_BUILD=1 \
+  bash "$ROOT/loadtest/sidecar-ab.sh"
+{ printf 'variant\trps\tcpu_us\tlog_bytes\tlog_lines\n'; awk -F'\t' -v b="$(stat -c %s "$TM_HOME/sidecar-ab/access.log")" \
+  -v l="$(wc -l <"$TM_HOME/sidecar-ab/access.log")" '{print $0 "\t" ($1 == "log-on" ? b "\t" l : "0\t0")}' \
+  "$TM_HOME/sidecar-ab/results.tsv"; } >"$run_dir/access-log.tsv"
+rm -f "$TM_HOME/sidecar-ab/access.log"
 
 {
   echo "date=$(date -u +%Y-%m-%dT%H:%MZ)"

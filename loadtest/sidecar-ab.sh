@@ -12,7 +12,8 @@
 #           "Host: hello" with X_ENV=TM_DEFAULT_VERSION=v1 routes by the authority instead)
 #   X_READY the admin path waited for before measuring (default /readyz; /healthz for a revision
 #           older than the secured stack, which cannot read its topic and routes by lookups alone)
-# TM_BENCH_ROUNDS (5), TM_BENCH_SECONDS (10), TM_BENCH_CONNECTIONS (16).
+# TM_BENCH_ROUNDS (5), TM_BENCH_SECONDS (10), TM_BENCH_CONNECTIONS (16); TM_BENCH_SKIP_BUILD=1 uses the
+# jars as built (make loadtest calls it so while its own servers run from them).
 # TM_BENCH_PROFILE=cpu|alloc|wall: after the rounds, one more run per variant under async-profiler
 # (from Maven Central, loaded with jcmd JVMTI.agent_load); collapsed stacks and a flame graph in
 # .tm/sidecar-ab/profile-<name>.{collapsed,html}, and the top frames printed. TM_BENCH_PROFILE=strace
@@ -43,7 +44,7 @@ trap cleanup EXIT
 
 ensure_tools
 bash "$ROOT/dev/stack.sh" loadtools
-build_jars
+[[ -n "${TM_BENCH_SKIP_BUILD:-}" ]] || build_jars
 rm -rf "$WORK" && mkdir -p "$WORK/tmp"
 
 # The proxy jar of a variant: this checkout's, or one built from X_REV in a temporary worktree

@@ -198,6 +198,7 @@ public final class Report {
         double addedSidecarDirect = added(latency, "direct", "sidecar");
         double addedNginxDirect = added(latency, "direct", "nginx");
         GrpcReport.section(md, run, props.getProperty("connections"), props.getProperty("rounds"));
+        AccessLogReport.section(md, run, props.getProperty("connections"));
         md.append("\n## Targets\n\n| target | measured | met |\n|---|---|---|\n");
         throughputTargets(md, props.getProperty("connections"), rps, cpuPer10k);
         if (!high.isEmpty()) {
@@ -237,7 +238,7 @@ public final class Report {
             charts(run, out, rps, latency);
         }
         for (String name : List.of("saturation.tsv", "saturation-high.tsv", "latency.tsv", "sidecar-memory.tsv", "grpc.tsv",
-                "run.properties")) {
+                "access-log.tsv", "run.properties")) {
             if (Files.exists(run.resolve(name))) {
                 Files.copy(run.resolve(name), out.resolve(name), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             }

@@ -1,7 +1,6 @@
 package dev.trafficmanager.proxy.observe;
 
 import dev.trafficmanager.proxy.routing.JsonText;
-import java.time.Instant;
 
 /**
  * One request as the access log tells it. Filled on the request's event loop while it runs, handed
@@ -70,8 +69,8 @@ public final class AccessRecord {
     }
 
     /** The JSON line, without its newline; {@code withQuery} keeps the path's query string. */
-    void appendJson(StringBuilder out, boolean withQuery) {
-        out.append("{\"time\":\"").append(Instant.ofEpochMilli(startMillis)).append('"');
+    void appendJson(StringBuilder out, boolean withQuery, LogTime time) {
+        time.append(out.append("{\"time\":\""), startMillis).append('"');
         field(out, "route", route);
         field(out, "method", method);
         field(out, "path", withQuery || path == null ? path : withoutQuery(path));
@@ -97,6 +96,11 @@ public final class AccessRecord {
     }
 
     private static void field(StringBuilder out, String name, String value) {
-        out.append(",\"").append(name).append("\":").append(value == null ? "null" : JsonText.quote(value));
+        out.append(",\"").append(name).append("\":");
+        if (value == null) {
+            out.append("null");
+        } else {
+            JsonText.append(out, value);
+        }
     }
 }

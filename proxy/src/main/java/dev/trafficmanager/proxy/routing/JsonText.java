@@ -1,13 +1,25 @@
 package dev.trafficmanager.proxy.routing;
 
-/** Quotes text as a JSON string; the sidecar's few JSON bodies are built by hand. */
+/** Quotes text as a JSON string; the sidecar's few JSON bodies (and the access log's lines) are built by hand. */
 public final class JsonText {
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
+
     private JsonText() {
     }
 
     public static String quote(CharSequence text) {
-        StringBuilder out = new StringBuilder(text.length() + 2).append('"');
-        for (int i = 0; i < text.length(); i++) {
+        return append(new StringBuilder(text.length() + 2), text).toString();
+    }
+
+    /** Appends {@code text} quoted, non-ASCII and control characters escaped; returns {@code out}. */
+    public static StringBuilder append(StringBuilder out, CharSequence text) {
+        int length = text.length();
+        int plain = 0;
+        while (plain < length && printable(text.charAt(plain))) {
+            plain++;
+        }
+        out.append('"').append(text, 0, plain); // most values: nothing to escape, one copy
+        for (int i = plain; i < length; i++) {
             char c = text.charAt(i);
             switch (c) {
                 case '"' -> out.append("\\\"");
@@ -17,13 +29,18 @@ public final class JsonText {
                 case '\t' -> out.append("\\t");
                 default -> {
                     if (c < 0x20 || c > 0x7e) {
-                        out.append(String.format("\\u%04x", (int) c));
+                        out.append("\\u").append(HEX[c >> 12 & 0xf]).append(HEX[c >> 8 & 0xf])
+                                .append(HEX[c >> 4 & 0xf]).append(HEX[c & 0xf]);
                     } else {
                         out.append(c);
                     }
                 }
             }
         }
-        return out.append('"').toString();
+        return out.append('"');
+    }
+
+    private static boolean printable(char c) {
+        return c >= 0x20 && c <= 0x7e && c != '"' && c != '\\';
     }
 }

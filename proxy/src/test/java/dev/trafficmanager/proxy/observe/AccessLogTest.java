@@ -44,6 +44,7 @@ class AccessLogTest {
         assertThat(text).endsWith("\n").hasLineCount(1).doesNotContain("4111");
         JsonNode line = new ObjectMapper().readTree(text);
         assertThat(Instant.parse(line.get("time").asText())).isBefore(Instant.now().plusSeconds(1));
+        assertThat(line.get("time").asText()).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z");
         assertThat(line.get("route").asText()).isEqualTo("t/pay/prod/v1");
         assertThat(line.get("method").asText()).isEqualTo("POST");
         assertThat(line.get("path").asText()).isEqualTo("/pay");
@@ -64,6 +65,15 @@ class AccessLogTest {
         queryLog.close();
         assertThat(new ObjectMapper().readTree(withQuery.toString(StandardCharsets.UTF_8)).get("path").asText())
                 .as("escaped, on one line").isEqualTo("/pay?card=4111\"x\n");
+    }
+
+    @Test
+    void timesAreIsoUtcWithMilliseconds() {
+        LogTime time = new LogTime();
+        assertThat(time.append(new StringBuilder(), 1_764_644_939_005L).toString()).isEqualTo("2025-12-02T03:08:59.005Z");
+        assertThat(time.append(new StringBuilder(), 1_764_644_939_999L).toString()).isEqualTo("2025-12-02T03:08:59.999Z");
+        assertThat(time.append(new StringBuilder(), 1_764_644_940_010L).toString()).isEqualTo("2025-12-02T03:09:00.010Z");
+        assertThat(time.append(new StringBuilder(), 0L).toString()).isEqualTo("1970-01-01T00:00:00.000Z");
     }
 
     @Test
