@@ -173,6 +173,36 @@ class AccessLogEndToEndTest {
     }
 
     @Test
+    void anUpgradeAndARefusedConnectAreLoggedOnceEach() throws Exception {
+        try (WebSocketEcho echo = new WebSocketEcho()) {
+            String service = harness.newRoute(creating, echo.url());
+            java.net.http.WebSocket socket = harness.http().newWebSocketBuilder().header("x-tm-service", service)
+                    .header("x-tm-version", "v1").header("x-request-id", "ws-1")
+                    .buildAsync(URI.create("ws://127.0.0.1:" + creating.port() + "/ws"), new java.net.http.WebSocket.Listener() { })
+                    .get(10, java.util.concurrent.TimeUnit.SECONDS);
+            socket.sendClose(java.net.http.WebSocket.NORMAL_CLOSURE, "done").get(10, java.util.concurrent.TimeUnit.SECONDS);
+            JsonNode upgrade = line(creatingLog, "request_id", "ws-1");
+            assertThat(upgrade.get("status").asInt()).isEqualTo(101);
+            assertThat(upgrade.get("route").asText()).isEqualTo(harness.key(service));
+        }
+        try (java.net.Socket raw = new java.net.Socket("127.0.0.1", creating.port())) {
+            raw.getOutputStream().write(("CONNECT 127.0.0.1:9 HTTP/1.1\r\nHost: 127.0.0.1:9\r\nx-request-id: connect-1\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            String head = new String(raw.getInputStream().readNBytes(12), StandardCharsets.US_ASCII);
+            assertThat(head).isEqualTo("HTTP/1.1 403");
+        }
+        JsonNode connect = line(creatingLog, "request_id", "connect-1");
+        assertThat(connect.get("method").asText()).isEqualTo("CONNECT");
+        assertThat(connect.get("error").asText()).isEqualTo("outbound_forbidden");
+        // Lines are written in the order requests end: once a later request's line is there, any second line is too.
+        String service = harness.newRoute(creating, upstreamUrl());
+        assertThat(send(creating, "GET", "/after", service, null, "x-request-id", "after-1").statusCode()).isEqualTo(200);
+        line(creatingLog, "request_id", "after-1");
+        assertThat(Files.readAllLines(creatingLog).stream().filter(l -> l.contains("\"ws-1\"")).count()).isEqualTo(1);
+        assertThat(Files.readAllLines(creatingLog).stream().filter(l -> l.contains("\"connect-1\"")).count()).isEqualTo(1);
+    }
+
+    @Test
     void passModeCreatesNothingAndTheQueryIsLoggedWhenAskedFor() {
         String service = harness.newRoute(passing, upstreamUrl());
         assertThat(send(passing, "GET", "/q?page=2", service, null).statusCode()).isEqualTo(200);

@@ -32,6 +32,11 @@ public final class ApiClient {
         this.token = token;
     }
 
+    /** The API's base URL, without a trailing slash. */
+    public String base() {
+        return base;
+    }
+
     public Reply get(String path) {
         return send("GET", path, null, null);
     }

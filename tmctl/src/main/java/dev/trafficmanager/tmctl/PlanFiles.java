@@ -27,7 +27,7 @@ final class PlanFiles {
     private static final int FORMAT = 1;
 
     /** A plan with what it was made from. */
-    record Made(Plan plan, String text, ServerState state, boolean prune) {
+    record Made(Plan plan, String text, ServerState state, boolean prune, String api) {
     }
 
     private PlanFiles() {
@@ -38,11 +38,11 @@ final class PlanFiles {
         String text = readText(path.equals("-") ? null : Path.of(path));
         RoutesFile file = parse(path.equals("-") ? "<stdin>" : path, text);
         ServerState state = ServerState.read(client, file.tenant());
-        return new Made(Planner.plan(file, state, prune, client), text, state, prune);
+        return new Made(Planner.plan(file, state, prune, client), text, state, prune, client.base());
     }
 
     static void save(Made made, Path out) {
-        ObjectNode json = JsonNodeFactory.instance.objectNode().put("format", FORMAT)
+        ObjectNode json = JsonNodeFactory.instance.objectNode().put("format", FORMAT).put("api", made.api())
                 .put("tenant", made.state().tenant()).put("prune", made.prune()).put("file", made.text());
         json.set("state", made.state().toJson());
         writeAtomically(out, Output.write(Output.JSON, json) + "\n");
@@ -59,12 +59,16 @@ final class PlanFiles {
         if (json.path("format").asInt() != FORMAT || !json.path("file").isTextual() || !json.path("state").isObject()) {
             throw new UsageError(saved + ": not a saved plan of this tmctl (expected: the output of tmctl diff --out)");
         }
+        if (!json.path("api").asText().equals(client.base())) {
+            throw new UsageError(saved + ": a plan made against " + json.path("api").asText() + ", not " + client.base()
+                    + " (revisions of one control API mean nothing to another)");
+        }
         String text = json.get("file").asText();
         RoutesFile file = parse(saved + " (its file)", text);
         ServerState state = ServerState.of(json.path("tenant").asText(), list(json.get("state").path("routes")),
                 list(json.get("state").path("splits")));
         boolean prune = json.path("prune").asBoolean();
-        return new Made(Planner.plan(file, state, prune, client), text, state, prune);
+        return new Made(Planner.plan(file, state, prune, client), text, state, prune, client.base());
     }
 
     static RoutesFile parse(String name, String text) {

@@ -168,9 +168,29 @@ class TmctlApplyTest {
         assertThat(created.err()).contains("If-None-Match: * but route " + tenant + "/pay/prod/v3 exists");
         assertThat(route(tenant, token, "pay/prod/v3").get("url").asText()).isEqualTo("http://v3-theirs.internal/");
 
+        // A saved plan applies only to the API it was made against.
+        TmctlProcess.Run elsewhere = TmctlProcess.run(Map.of("TM_API", "http://localhost:" + server.api.port(), "TM_TOKEN", token),
+                null, "apply", "--plan", plan.toString()).expect(1);
+        assertThat(elsewhere.err()).contains("a plan made against http://127.0.0.1:" + server.api.port() + ", not http://localhost:");
+
         // The same file planned afresh applies.
         TmctlProcess.run(as(token), null, "apply", "-f", newer.toString()).expect(0);
         assertThat(route(tenant, token, "pay/prod/v1").get("url").asText()).isEqualTo("http://pay-v1-mine.internal/");
+    }
+
+    @Test
+    void namesThatYamlReadsAsNumbersStayNamesAndExportBackUnchanged() throws IOException {
+        String tenant = TestControlApi.unique("digits");
+        String token = client.createTenant(ADMIN_TOKEN, tenant);
+        Path routes = write("digits.yaml", "tenant: " + tenant + "\nroutes:\n"
+                + "  - {service: 2024, env: 1.0, version: 2, url: http://a.internal/}\n"
+                + "  - {service: 2024, env: 1.0, version: 007, url: http://b.internal/, active: false}\n");
+        TmctlProcess.run(as(token), null, "apply", "-f", routes.toString()).expect(0);
+        assertThat(route(tenant, token, "2024/1.0/2").get("url").asText()).isEqualTo("http://a.internal/");
+        assertThat(route(tenant, token, "2024/1.0/007").get("active").asBoolean()).isFalse();
+        String exported = TmctlProcess.run(as(token), null, "export", "--tenant", tenant).expect(0).out();
+        assertThat(exported).contains("version: \"2\"", "env: \"1.0\"", "version: \"007\"");
+        assertThat(TmctlProcess.run(as(token), exported, "apply", "-f", "-").expect(0).out()).contains("2 unchanged", "nothing to change");
     }
 
     @Test

@@ -204,7 +204,7 @@ public final class ApiHandler extends ChannelInboundHandlerAdapter {
     /** Runs on the event loop. */
     private void respond(ChannelHandlerContext ctx, Pending request, ApiResponse response) {
         boolean keepAlive = request.keepAlive();
-        metrics.responded(response.status(), request.takenNanos());
+        metrics.responded(response.status(), request.takenNanos(), request.request() == null ? null : request.request().path());
         ChannelFuture write = ctx.writeAndFlush(toHttp(ctx.alloc(), json, response, request.version(), keepAlive));
         if (!keepAlive && request.refusal() != null) {
             closeLingering(ctx, write); // the client may still be sending what we refused

@@ -63,8 +63,15 @@ public final class ApiMetrics {
         return this;
     }
 
-    /** Counts a response; {@code startedNanos} is when the request was taken off the connection. */
-    public void responded(HttpResponseStatus status, long startedNanos) {
+    /**
+     * Counts a response; {@code startedNanos} is when the request was taken off the connection. The
+     * probes' and scrapes' own ({@code /healthz}, {@code /metrics}) are not counted: they would water
+     * the error ratio down.
+     */
+    public void responded(HttpResponseStatus status, long startedNanos, String path) {
+        if ("/metrics".equals(path) || "/healthz".equals(path)) {
+            return;
+        }
         int statusClass = status.code() / 100;
         if (statusClass >= 1 && statusClass <= 5) {
             responsesByClass[statusClass].increment();

@@ -139,7 +139,7 @@ public final class Resolver {
             }
         }
         metrics.lookup(tier, positive ? Result.HIT : Result.NEGATIVE);
-        probe.cachedTier(tier);
+        probe.cached(tier, expired);
         return entry;
     }
 

@@ -19,6 +19,7 @@ public final class RouteKeyProbe implements CharSequence {
     private int length;
     private int hash;
     private ProxyMetrics.Tier cachedTier; // which cache answered the last lookup of it on the event loop
+    private boolean cachedStale; // and whether it served an expired entry (no tier could confirm it)
 
     /** Sets the key; a null {@code version} makes it the split key of the service's env. */
     public RouteKeyProbe set(CharSequence tenant, CharSequence service, CharSequence env, CharSequence version) {
@@ -64,8 +65,14 @@ public final class RouteKeyProbe implements CharSequence {
         return cachedTier;
     }
 
-    void cachedTier(ProxyMetrics.Tier tier) {
+    /** Whether that answer was an expired entry, served because no tier could confirm it. */
+    public boolean cachedStale() {
+        return cachedStale;
+    }
+
+    void cached(ProxyMetrics.Tier tier, boolean stale) {
         cachedTier = tier;
+        cachedStale = stale;
     }
 
     public CharSequence tenant() {

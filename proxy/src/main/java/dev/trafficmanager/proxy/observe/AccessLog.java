@@ -27,6 +27,8 @@ public final class AccessLog implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AccessLog.class);
     private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
     private static final long WARNING_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
+    /** A line waits at most about this long in the buffer under steady traffic. */
+    private static final long FLUSH_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
     private final MpscArrayQueue<AccessRecord> queue;
     private final OutputStream out;
@@ -83,6 +85,7 @@ public final class AccessLog implements AutoCloseable {
         LogTime time = new LogTime();
         boolean unflushed = false;
         long lines = 0; // written since the counter was last told: once per pause, not per line
+        long flushedAt = System.nanoTime();
         while (running || !queue.isEmpty()) {
             AccessRecord record = queue.poll();
             if (record == null) {
@@ -94,6 +97,7 @@ public final class AccessLog implements AutoCloseable {
                     LockSupport.parkNanos(IDLE_PARK_NANOS);
                     if (queue.isEmpty()) {
                         flush();
+                        flushedAt = System.nanoTime();
                         unflushed = false;
                     }
                     continue;
@@ -108,6 +112,10 @@ public final class AccessLog implements AutoCloseable {
             try {
                 out.write(line.toString().getBytes(StandardCharsets.UTF_8));
                 lines++;
+                if (System.nanoTime() - flushedAt > FLUSH_INTERVAL_NANOS) { // steady traffic never pauses 5 ms
+                    flush();
+                    flushedAt = System.nanoTime();
+                }
             } catch (IOException e) {
                 failed(e);
             }

@@ -10,9 +10,11 @@ import java.util.Locale;
  * @param logQuery  TM_ACCESS_LOG_QUERY, default off: {@code on} keeps a path's query string in the log
  * @param queueSize TM_ACCESS_LOG_QUEUE, default 16384: lines waiting for the writer; when full, lines are dropped and counted
  * @param trace     TM_TRACE_CONTEXT, default create
+ * @param samplePercent TM_TRACE_SAMPLE_PERCENT, default 100: the share of the traces the sidecar creates that
+ *                  are marked sampled (the flags of {@code traceparent}), as Envoy's random sampling
  */
-public record ObserveConfig(String accessLog, boolean logQuery, int queueSize, TraceMode trace) {
-    public static final ObserveConfig OFF = new ObserveConfig("off", false, 64, TraceMode.OFF);
+public record ObserveConfig(String accessLog, boolean logQuery, int queueSize, TraceMode trace, int samplePercent) {
+    public static final ObserveConfig OFF = new ObserveConfig("off", false, 64, TraceMode.OFF, 100);
 
     /**
      * What the sidecar does with W3C trace context ({@code traceparent}, {@code tracestate}) and
@@ -31,7 +33,8 @@ public record ObserveConfig(String accessLog, boolean logQuery, int queueSize, T
                 ? target.toLowerCase(Locale.ROOT) : target,
                 onOff(s.string("TM_ACCESS_LOG_QUERY", "off"), "TM_ACCESS_LOG_QUERY"),
                 s.integer("TM_ACCESS_LOG_QUEUE", 16384, 64, 1 << 22),
-                traceMode(s.string("TM_TRACE_CONTEXT", "create")));
+                traceMode(s.string("TM_TRACE_CONTEXT", "create")),
+                s.integer("TM_TRACE_SAMPLE_PERCENT", 100, 0, 100));
     }
 
     public boolean logging() {

@@ -18,15 +18,19 @@ public final class Observer implements AutoCloseable {
         this.config = config;
     }
 
-    /** The record of a request starting now (null when nothing watches); its trace context applied to its headers. */
+    /** The record of a request starting now; null when nothing watches. */
     public AccessRecord start(HttpRequest request, boolean http2) {
         if (log == null && config.trace() == ObserveConfig.TraceMode.OFF) {
             return null;
         }
-        AccessRecord record = new AccessRecord(request.method().name(),
-                http2 ? "HTTP/2.0" : request.protocolVersion().text(), request.uri());
-        TraceContext.apply(request.headers(), config.trace(), record);
-        return record;
+        return new AccessRecord(request.method().name(), http2 ? "HTTP/2.0" : request.protocolVersion().text(), request.uri());
+    }
+
+    /** Reads (and, as configured, completes) the request's trace context, before it is routed. */
+    public void traceContext(HttpRequest request, AccessRecord record) {
+        if (record != null) {
+            TraceContext.apply(request.headers(), config.trace(), config.samplePercent(), record);
+        }
     }
 
     /** The request ended ({@link AccessRecord#ended} was called): log it. */

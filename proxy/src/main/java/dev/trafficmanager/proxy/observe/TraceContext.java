@@ -9,8 +9,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * read, and in {@link ObserveConfig.TraceMode#CREATE} mode created when absent, so the application's
  * own calls can be correlated. A valid {@code traceparent} passes unchanged (the sidecar records no
  * span of its own); a malformed one is replaced by a new trace and its {@code tracestate} dropped, as
- * the W3C recommendation asks of a participant that cannot parse it. Created trace ids are random
- * (sampled flag set, as a proxy that samples every request would).
+ * the W3C recommendation asks of a participant that cannot parse it. Created trace ids are random,
+ * marked sampled for {@code TM_TRACE_SAMPLE_PERCENT} of them (all by default, as Envoy's random sampling).
  */
 public final class TraceContext {
     public static final AsciiString TRACEPARENT = AsciiString.cached("traceparent");
@@ -22,7 +22,7 @@ public final class TraceContext {
     }
 
     /** Reads (and, creating, completes) {@code headers}' trace context into {@code record}. */
-    public static void apply(HttpHeaders headers, ObserveConfig.TraceMode mode, AccessRecord record) {
+    public static void apply(HttpHeaders headers, ObserveConfig.TraceMode mode, int samplePercent, AccessRecord record) {
         if (mode == ObserveConfig.TraceMode.OFF) {
             return;
         }
@@ -37,7 +37,8 @@ public final class TraceContext {
         String traceId = traceparent != null && headers.getAll(TRACEPARENT).size() == 1 ? traceId(traceparent) : null;
         if (traceId == null && create) {
             traceId = newId(2);
-            headers.set(TRACEPARENT, "00-" + traceId + "-" + newId(1) + "-01");
+            boolean sampled = samplePercent >= 100 || ThreadLocalRandom.current().nextInt(100) < samplePercent;
+            headers.set(TRACEPARENT, "00-" + traceId + "-" + newId(1) + (sampled ? "-01" : "-00"));
             headers.remove(TRACESTATE);
         }
         record.traceId = traceId;

@@ -12,6 +12,7 @@ final class ExchangeAccounting {
     private final ProxyServices services;
     private final AccessRecord record; // null when nothing watches requests
     private String bulkheadSlot; // the tenant's slot in the bulkhead, while held
+    private boolean over; // ended: the record may be with the log's writer already
 
     ExchangeAccounting(ProxyServices services, AccessRecord record) {
         this.services = services;
@@ -27,9 +28,9 @@ final class ExchangeAccounting {
         return content;
     }
 
-    /** The exchange ends with an error of the sidecar's own, {@code code}. */
+    /** The exchange ends with an error of the sidecar's own, {@code code} (or is cut: the code says why). */
     void failed(String code) {
-        if (record != null) {
+        if (record != null && !over) {
             record.error(code);
         }
     }
@@ -44,6 +45,7 @@ final class ExchangeAccounting {
      * once. Its record is logged now when {@code log}; a failure's once its error response is written.
      */
     void ended(int responseStatus, UpstreamAttempts attempts, long bytesIn, boolean log) {
+        over = true;
         if (record != null) {
             if (attempts.target() != null) {
                 record.upstream(attempts.target().poolKey());

@@ -160,6 +160,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (!RequestLimits.refused(request, services.client(), destination)) {
+            services.observer().traceContext(request, record); // after the header count: ids the client did not send
             services.router().decide(request, localPort, destination);
         }
         if (destination.kind() == Destination.Kind.TUNNEL && stream) {
@@ -245,8 +246,10 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
     /** The tunnel is up and takes the connection over: this handler leaves the pipeline. */
     void handOver() {
-        ownEnded(200, null);
-        finishRecord();
+        if (tunnel != null) { // a CONNECT's (an upgrade's exchange logged its 101 itself)
+            ownEnded(200, null);
+            finishRecord();
+        }
         tunnel = null;
         closing = true;
         idle.close();
@@ -377,6 +380,9 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
         if (exchange != null) {
             exchange.clientGone();
             exchange = null;
+        } else if (tunnel != null) { // a CONNECT whose client left while its upstream connected
+            ownEnded(0, null);
+            finishRecord();
         }
         releaseQueued();
     }

@@ -120,7 +120,7 @@ final class RouteLookup {
     private void lookup(Exchange exchange, RouteKeyProbe probe, String fallback, Consumer<RouteEntry> then) {
         RouteEntry entry = services.resolver().cached(probe);
         if (entry != null) {
-            answered(entry.key(), probe.cachedTier(), false);
+            answered(entry.key(), probe.cachedTier(), probe.cachedStale());
             then.accept(entry);
             return;
         }

@@ -34,7 +34,7 @@ class TraceContextTest {
     void createFillsWhatIsMissingAndKeepsWhatIsThere() {
         HttpHeaders empty = new DefaultHttpHeaders().add("tracestate", "orphan=1");
         AccessRecord created = record();
-        TraceContext.apply(empty, ObserveConfig.TraceMode.CREATE, created);
+        TraceContext.apply(empty, ObserveConfig.TraceMode.CREATE, 100, created);
         String traceparent = empty.get("traceparent");
         assertThat(TraceContext.traceId(traceparent)).isEqualTo(created.traceId()).hasSize(32);
         assertThat(traceparent).endsWith("-01");
@@ -45,7 +45,7 @@ class TraceContextTest {
         HttpHeaders given = new DefaultHttpHeaders().add("traceparent", VALID).add("tracestate", "vendor=1")
                 .add("x-request-id", "req-42");
         AccessRecord passed = record();
-        TraceContext.apply(given, ObserveConfig.TraceMode.CREATE, passed);
+        TraceContext.apply(given, ObserveConfig.TraceMode.CREATE, 100, passed);
         assertThat(given.get("traceparent")).isEqualTo(VALID);
         assertThat(given.get("tracestate")).isEqualTo("vendor=1");
         assertThat(given.get("x-request-id")).isEqualTo("req-42");
@@ -54,7 +54,7 @@ class TraceContextTest {
 
         HttpHeaders broken = new DefaultHttpHeaders().add("traceparent", "garbage").add("tracestate", "vendor=1");
         AccessRecord replaced = record();
-        TraceContext.apply(broken, ObserveConfig.TraceMode.CREATE, replaced);
+        TraceContext.apply(broken, ObserveConfig.TraceMode.CREATE, 100, replaced);
         assertThat(TraceContext.traceId(broken.get("traceparent"))).as("a new trace").isEqualTo(replaced.traceId());
         assertThat(broken.contains("tracestate")).isFalse();
     }
@@ -63,17 +63,31 @@ class TraceContextTest {
     void passCreatesNothingAndOffReadsNothing() {
         HttpHeaders empty = new DefaultHttpHeaders();
         AccessRecord passed = record();
-        TraceContext.apply(empty, ObserveConfig.TraceMode.PASS, passed);
+        TraceContext.apply(empty, ObserveConfig.TraceMode.PASS, 100, passed);
         assertThat(empty.isEmpty()).isTrue();
         assertThat(passed.traceId()).isNull();
         HttpHeaders given = new DefaultHttpHeaders().add("traceparent", VALID).add("x-request-id", "r");
         AccessRecord off = record();
-        TraceContext.apply(given, ObserveConfig.TraceMode.OFF, off);
+        TraceContext.apply(given, ObserveConfig.TraceMode.OFF, 100, off);
         assertThat(off.traceId()).isNull();
         assertThat(off.requestId()).isNull();
         AccessRecord read = record();
-        TraceContext.apply(given, ObserveConfig.TraceMode.PASS, read);
+        TraceContext.apply(given, ObserveConfig.TraceMode.PASS, 100, read);
         assertThat(read.traceId()).isEqualTo("4bf92f3577b34da6a3ce929d0e0e4736");
+    }
+
+    @Test
+    void createdTracesAreSampledAtTheConfiguredShare() {
+        int sampled = 0;
+        for (int i = 0; i < 1000; i++) {
+            HttpHeaders headers = new DefaultHttpHeaders();
+            TraceContext.apply(headers, ObserveConfig.TraceMode.CREATE, 0, record());
+            assertThat(headers.get("traceparent")).endsWith("-00");
+            HttpHeaders some = new DefaultHttpHeaders();
+            TraceContext.apply(some, ObserveConfig.TraceMode.CREATE, 30, record());
+            sampled += some.get("traceparent").endsWith("-01") ? 1 : 0;
+        }
+        assertThat(sampled).as("about 30 % of 1,000").isBetween(220, 380);
     }
 
     @Test

@@ -70,8 +70,8 @@ public final class Planner {
         if (stored == null) {
             first.add(new Change(Kind.CREATE, target, describe(wanted), wanted.line(),
                     revision -> api.put(path, wanted.body(), 0L).revision()));
-            if (!wanted.active()) {
-                last.add(new Change(Kind.DEACTIVATE, target, List.of("active: true -> false"), wanted.line(),
+            if (!wanted.active()) { // at once: a route the file keeps inactive is live only between two writes
+                first.add(new Change(Kind.DEACTIVATE, target, List.of("active: true -> false"), wanted.line(),
                         revision -> api.post(path + "/deactivate", null, revision).revision()));
             }
             return;

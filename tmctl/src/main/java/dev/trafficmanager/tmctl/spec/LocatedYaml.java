@@ -26,6 +26,7 @@ public final class LocatedYaml {
     private final JsonNode root;
     private final Map<JsonNode, Integer> lines = new IdentityHashMap<>();
     private final Map<JsonNode, Map<String, Integer>> fieldLines = new IdentityHashMap<>();
+    private final Map<JsonNode, Map<String, String>> fieldTexts = new IdentityHashMap<>();
 
     private LocatedYaml(String text) throws IOException {
         try (JsonParser parser = FACTORY.createParser(text)) {
@@ -72,20 +73,33 @@ public final class LocatedYaml {
         return line != null ? line : line(object);
     }
 
+    /**
+     * The text of {@code object}'s scalar field {@code name} as written ({@code 007}, {@code 1.0},
+     * {@code 2}), whatever type YAML gave it; null when it is no scalar.
+     */
+    public String text(JsonNode object, String name) {
+        return fieldTexts.getOrDefault(object, Map.of()).get(name);
+    }
+
     private JsonNode read(JsonParser parser) throws IOException {
         int line = line(parser);
         switch (parser.currentToken()) {
             case START_OBJECT -> {
                 ObjectNode object = NODES.objectNode();
                 Map<String, Integer> fields = new HashMap<>();
+                Map<String, String> texts = new HashMap<>();
                 while (parser.nextToken() == JsonToken.FIELD_NAME) {
                     String name = parser.currentName();
                     fields.put(name, line(parser));
-                    parser.nextToken();
+                    JsonToken value = parser.nextToken();
+                    if (value.isScalarValue()) {
+                        texts.put(name, parser.getText());
+                    }
                     object.set(name, read(parser));
                 }
                 lines.put(object, line);
                 fieldLines.put(object, fields);
+                fieldTexts.put(object, texts);
                 return object;
             }
             case START_ARRAY -> {

@@ -153,6 +153,10 @@ public final class SpecReader {
 
     private String name(JsonNode object, String field) {
         JsonNode value = object.get(field);
+        if (value != null && (value.isNumber() || value.isBoolean()) && yaml.text(object, field) != null) {
+            String written = yaml.text(object, field); // version: 2 is the name "2", as YAML read it a number
+            return check(object, field, () -> Names.require(field, written));
+        }
         if (value == null || !value.isTextual()) {
             problem(yaml.line(object, field), field + ": " + (value == null ? "missing" : kind(value)) + " (expected: a name, "
                     + Names.RULE + ")");
