@@ -66,7 +66,7 @@ final class Exchange implements ResponseListener {
         this.upgrade = Upgrade.requested(request);
         this.deadlines = new ExchangeDeadlines(connection.responseTimeout(), this::responseTimedOut,
                 connection.grpcCall() ? Grpc.timeoutNanos(request.headers()) : 0);
-        this.accounting = new ExchangeAccounting(services, record);
+        this.accounting = new ExchangeAccounting(services, record, originForm);
     }
 
     /** A message from the client while this exchange runs: its body, or the next request's start. */

@@ -14,9 +14,13 @@ final class ExchangeAccounting {
     private String bulkheadSlot; // the tenant's slot in the bulkhead, while held
     private boolean over; // ended: the record may be with the log's writer already
 
-    ExchangeAccounting(ProxyServices services, AccessRecord record) {
+    /** {@code path}: the request's target as routed (null when refused before routing: the record keeps the raw one). */
+    ExchangeAccounting(ProxyServices services, AccessRecord record, String path) {
         this.services = services;
         this.record = record;
+        if (record != null) {
+            record.path(path);
+        }
         services.drain().started();
     }
 

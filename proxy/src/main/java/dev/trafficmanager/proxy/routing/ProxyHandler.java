@@ -168,14 +168,8 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
                     "CONNECT is served over HTTP/1.1 only; open the tunnel on an HTTP/1.1 connection");
         } else if (destination.kind() == Destination.Kind.TUNNEL) {
             tunnel = new Tunnel(this, ctx, services, destination.outside(), HttpUtil.isKeepAlive(request));
-            if (record != null) {
-                record.upstream(destination.outside().poolKey());
-            }
             tunnel.open();
             return;
-        }
-        if (record != null) {
-            record.path(destination.originForm());
         }
         exchange = new Exchange(this, ctx, services, request, destination.originForm(), destination.forwardedHost(), record);
         switch (destination.kind()) {
@@ -216,13 +210,12 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
      */
     void tunnelFailed(HttpResponseStatus status, String code, String message, boolean clientKeepAlive) {
         tunnel = null;
+        ownEnded(status.code(), code, destination.outside().poolKey());
         if (!closing) {
             services.metrics().response(status.code());
-            ownEnded(status.code(), code);
             respondError(status, code, message, clientKeepAlive, false);
         } else {
-            ownEnded(status.code(), code);
-            finishRecord();
+            finishRecord(0);
         }
     }
 
@@ -247,8 +240,8 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     /** The tunnel is up and takes the connection over: this handler leaves the pipeline. */
     void handOver() {
         if (tunnel != null) { // a CONNECT's (an upgrade's exchange logged its 101 itself)
-            ownEnded(200, null);
-            finishRecord();
+            ownEnded(200, null, destination.outside().poolKey());
+            finishRecord(0);
         }
         tunnel = null;
         closing = true;
@@ -260,7 +253,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     private void refuseMalformed(Throwable cause) {
         HttpRefusal refusal = HttpRefusal.malformed(cause);
         services.metrics().response(refusal.status().code());
-        ownEnded(refusal.status().code(), refusal.code());
+        ownEnded(refusal.status().code(), refusal.code(), null);
         // The decoder cannot find the next request after a malformed one: always close.
         // Lingering: with an oversized head (431, 414) the client is most likely still sending.
         respondError(refusal.status(), refusal.code(), refusal.message(), false, true);
@@ -277,25 +270,26 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
         FullHttpResponse response = grpc ? Grpc.error(status, code, message) : ErrorResponses.error(ctx.alloc(), status,
                 code, message, keepsConnection(bodyUnread), record == null ? null : record.traceId());
         TraceContext.stamp(response.headers(), record);
-        if (record != null) {
-            record.sent(response.content().readableBytes());
-        }
-        finishRecord();
+        finishRecord(response.content().readableBytes());
         exchangeEnded(ctx.writeAndFlush(response), bodyUnread);
     }
 
     /** A request answered without an exchange ended: a malformed one, a CONNECT's tunnel opened or refused. */
-    private void ownEnded(int status, String code) {
+    private void ownEnded(int status, String code, String upstream) {
         if (record != null) {
+            record.upstream(upstream);
             record.error(code);
             record.ended(status, 0, 0);
         }
     }
 
-    /** Hands the request's record (ended) to the access log, once. */
-    private void finishRecord() {
-        services.observer().finish(record);
-        record = null;
+    /** Hands the request's record (ended; {@code sent} more body bytes written) to the access log, once. */
+    private void finishRecord(int sent) {
+        if (record != null) {
+            record.sent(sent);
+            services.observer().finish(record);
+            record = null;
+        }
     }
 
     /** Whether the connection serves another request after this one. */
@@ -381,8 +375,8 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
             exchange.clientGone();
             exchange = null;
         } else if (tunnel != null) { // a CONNECT whose client left while its upstream connected
-            ownEnded(0, null);
-            finishRecord();
+            ownEnded(0, null, destination.outside().poolKey());
+            finishRecord(0);
         }
         releaseQueued();
     }
