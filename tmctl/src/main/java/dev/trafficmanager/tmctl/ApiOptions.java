@@ -8,7 +8,7 @@ import picocli.CommandLine.Option;
 
 /** Where the control API is and the token to show it: options first, then TM_API / TM_TOKEN. */
 public final class ApiOptions {
-    @Option(names = "--api", paramLabel = "URL", defaultValue = "${env:TM_API:-http://127.0.0.1:8080}",
+    @Option(names = "--api", paramLabel = "URL", defaultValue = "${env:TM_API:-http://127.0.0.1:8081}",
             description = "the control API (env TM_API; default: ${DEFAULT-VALUE})")
     String api;
 
