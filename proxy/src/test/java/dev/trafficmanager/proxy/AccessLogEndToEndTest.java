@@ -144,7 +144,7 @@ class AccessLogEndToEndTest {
     }
 
     @Test
-    void givenIdsPassUnchangedAndTheSidecarsOwnErrorsCarryThem() {
+    void givenIdsPassUnchangedAndTheSidecarsOwnErrorsCarryThem() throws IOException {
         String service = harness.newRoute(creating, upstreamUrl());
         assertThat(send(creating, "GET", "/x", service, null, "traceparent", TRACEPARENT, "tracestate", "vendor=opaque",
                 "x-request-id", "given-1").statusCode()).isEqualTo(200);
@@ -165,6 +165,27 @@ class AccessLogEndToEndTest {
         assertThat(refused.get("route").asText()).isEqualTo(harness.tenant + "/svc-none/prod/v1");
         assertThat(refused.get("trace_id").asText()).isEqualTo(traceId);
         assertThat(refused.get("bytes_out").asLong()).isEqualTo(missing.body().getBytes(StandardCharsets.UTF_8).length);
+
+        // Refused for its header count: its own id is read and echoed, none is added (that could have pushed it over).
+        StringBuilder many = new StringBuilder("GET /x HTTP/1.1\r\nHost: a\r\nx-request-id: over-1\r\n");
+        for (int i = 0; i < 100; i++) {
+            many.append("x-filler-").append(i).append(": 1\r\n");
+        }
+        try (java.net.Socket raw = new java.net.Socket("127.0.0.1", creating.port())) {
+            raw.setSoTimeout(10_000);
+            raw.getOutputStream().write(many.append("\r\n").toString().getBytes(StandardCharsets.US_ASCII));
+            StringBuilder answer = new StringBuilder();
+            byte[] chunk = new byte[1024];
+            while (answer.indexOf("}\n") < 0) { // the JSON body's end; the connection may stay open
+                int n = raw.getInputStream().read(chunk);
+                assertThat(n).as("the answer so far: %s", answer).isPositive();
+                answer.append(new String(chunk, 0, n, StandardCharsets.US_ASCII));
+            }
+            assertThat(answer).startsWith("HTTP/1.1 431").contains("x-request-id: over-1").doesNotContain("x-trace-id");
+        }
+        JsonNode over = line(creatingLog, "request_id", "over-1");
+        assertThat(over.get("error").asText()).isEqualTo("headers_too_large");
+        assertThat(over.get("trace_id").isNull()).isTrue();
 
         HttpResponse<String> broken = send(creating, "GET", "/x", service, null, "traceparent", "00-zz", "x-request-id", "given-3");
         assertThat(broken.statusCode()).isEqualTo(200);

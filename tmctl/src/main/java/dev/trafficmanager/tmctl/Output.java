@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import com.fasterxml.jackson.dataformat.yaml.util.StringQuotingChecker;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,10 +24,25 @@ public final class Output {
     }
 
     public static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-    public static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
+    public static final ObjectMapper YAML = new ObjectMapper(YAMLFactory.builder()
             .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
             .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
-            .enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS)); // version "2" stays a string for other tools
+            .stringQuotingChecker(new NameQuoting()).build());
+
+    /**
+     * Quotes, besides what YAML needs, every string that starts like a number ({@code 2}, {@code 1.0},
+     * {@code 0x1f}, {@code 1e5}, {@code 1_000}): a name such as version {@code "2"} stays a string for
+     * every YAML reader, not only for tmctl's.
+     */
+    private static final class NameQuoting extends StringQuotingChecker.Default {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public boolean needToQuoteValue(String value) {
+            char first = value.isEmpty() ? 'x' : value.charAt(0);
+            return super.needToQuoteValue(value) || first >= '0' && first <= '9' || first == '+' || first == '-' || first == '.';
+        }
+    }
 
     private Output() {
     }

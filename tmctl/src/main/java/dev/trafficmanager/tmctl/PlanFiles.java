@@ -24,7 +24,7 @@ import java.util.stream.Collectors;
  * so applying it sends the revisions that were reviewed, and anything changed since is a conflict.
  */
 final class PlanFiles {
-    private static final int FORMAT = 1;
+    private static final int FORMAT = 2; // 2: the plan names its control API
 
     /** A plan with what it was made from. */
     record Made(Plan plan, String text, ServerState state, boolean prune, String api) {

@@ -184,13 +184,15 @@ class TmctlApplyTest {
         String token = client.createTenant(ADMIN_TOKEN, tenant);
         Path routes = write("digits.yaml", "tenant: " + tenant + "\nroutes:\n"
                 + "  - {service: 2024, env: 1.0, version: 2, url: http://a.internal/}\n"
-                + "  - {service: 2024, env: 1.0, version: 007, url: http://b.internal/, active: false}\n");
+                + "  - {service: 2024, env: 1.0, version: 007, url: http://b.internal/, active: false}\n"
+                + "  - {service: 2024, env: 1.0, version: 0x1f, url: http://c.internal/}\n");
         TmctlProcess.run(as(token), null, "apply", "-f", routes.toString()).expect(0);
         assertThat(route(tenant, token, "2024/1.0/2").get("url").asText()).isEqualTo("http://a.internal/");
         assertThat(route(tenant, token, "2024/1.0/007").get("active").asBoolean()).isFalse();
         String exported = TmctlProcess.run(as(token), null, "export", "--tenant", tenant).expect(0).out();
-        assertThat(exported).contains("version: \"2\"", "env: \"1.0\"", "version: \"007\"");
-        assertThat(TmctlProcess.run(as(token), exported, "apply", "-f", "-").expect(0).out()).contains("2 unchanged", "nothing to change");
+        assertThat(exported).contains("version: \"2\"", "env: \"1.0\"", "version: \"007\"", "version: \"0x1f\"");
+        assertThat(route(tenant, token, "2024/1.0/0x1f").get("url").asText()).isEqualTo("http://c.internal/");
+        assertThat(TmctlProcess.run(as(token), exported, "apply", "-f", "-").expect(0).out()).contains("3 unchanged", "nothing to change");
     }
 
     @Test

@@ -26,10 +26,15 @@ public final class Observer implements AutoCloseable {
         return new AccessRecord(request.method().name(), http2 ? "HTTP/2.0" : request.protocolVersion().text(), request.uri());
     }
 
-    /** Reads (and, as configured, completes) the request's trace context, before it is routed. */
-    public void traceContext(HttpRequest request, AccessRecord record) {
+    /**
+     * Reads (and, as configured, completes) the request's trace context, before it is routed; a
+     * request refused before routing ({@code mayAdd} false) has its own ids read, none added.
+     */
+    public void traceContext(HttpRequest request, AccessRecord record, boolean mayAdd) {
         if (record != null) {
-            TraceContext.apply(request.headers(), config.trace(), config.samplePercent(), record);
+            ObserveConfig.TraceMode mode = config.trace() == ObserveConfig.TraceMode.CREATE && !mayAdd
+                    ? ObserveConfig.TraceMode.PASS : config.trace();
+            TraceContext.apply(request.headers(), mode, config.samplePercent(), record);
         }
     }
 

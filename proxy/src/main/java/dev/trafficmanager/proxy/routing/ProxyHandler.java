@@ -154,13 +154,15 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
         grpc = Grpc.isCall(request.headers());
         DecoderResult decoded = request.decoderResult();
         if (decoded.isFailure()) {
+            services.observer().traceContext(request, record, false); // its own ids, if it got that far, none added
             // A request that failed to decode arrives as a FullHttpRequest holding a buffer.
             ReferenceCountUtil.release(request);
             refuseMalformed(decoded.cause());
             return;
         }
-        if (!RequestLimits.refused(request, services.client(), destination)) {
-            services.observer().traceContext(request, record); // after the header count: ids the client did not send
+        boolean refused = RequestLimits.refused(request, services.client(), destination);
+        services.observer().traceContext(request, record, !refused); // ids are added only within the header count
+        if (!refused) {
             services.router().decide(request, localPort, destination);
         }
         if (destination.kind() == Destination.Kind.TUNNEL && stream) {
@@ -204,13 +206,10 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
         return true;
     }
 
-    /**
-     * The CONNECT's upstream could not be reached: answer it (unless the client is gone), and go on
-     * with the connection if the CONNECT asked to keep it.
-     */
+    /** The CONNECT's upstream could not be reached: answered (unless the client is gone); the connection goes on if it may. */
     void tunnelFailed(HttpResponseStatus status, String code, String message, boolean clientKeepAlive) {
         tunnel = null;
-        ownEnded(status.code(), code, destination.outside().poolKey());
+        ownEnded(status.code(), code, destination.outside().authority());
         if (!closing) {
             services.metrics().response(status.code());
             respondError(status, code, message, clientKeepAlive, false);
@@ -240,7 +239,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     /** The tunnel is up and takes the connection over: this handler leaves the pipeline. */
     void handOver() {
         if (tunnel != null) { // a CONNECT's (an upgrade's exchange logged its 101 itself)
-            ownEnded(200, null, destination.outside().poolKey());
+            ownEnded(200, null, destination.outside().authority());
             finishRecord(0);
         }
         tunnel = null;
@@ -375,7 +374,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
             exchange.clientGone();
             exchange = null;
         } else if (tunnel != null) { // a CONNECT whose client left while its upstream connected
-            ownEnded(0, null, destination.outside().poolKey());
+            ownEnded(0, null, destination.outside().authority());
             finishRecord(0);
         }
         releaseQueued();

@@ -79,6 +79,11 @@ public final class UpstreamTarget {
         return host;
     }
 
+    /** {@code host:port}, as a CONNECT names it. */
+    public String authority() {
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+    }
+
     public int port() {
         return port;
     }

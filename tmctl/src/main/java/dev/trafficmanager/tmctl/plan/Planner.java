@@ -19,7 +19,8 @@ import java.util.Objects;
 /**
  * Compares a routes file with the control API's state and lists the writes that make the tenant
  * what the file says, in an order that never routes to a version about to go: creates, updates and
- * activations of routes first, then the splits, then the splits' deletes, then route deactivations.
+ * activations of routes first (a create the file keeps inactive deactivated right after it), then the
+ * splits, then the splits' deletes, then route deactivations.
  * With {@code prune}, routes the file does not list are deactivated and splits it does not list are
  * deleted; without it they are left alone and counted.
  */
