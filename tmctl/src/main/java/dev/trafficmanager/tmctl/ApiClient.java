@@ -62,10 +62,24 @@ public final class ApiClient {
             String page = path + (path.contains("?") ? "&" : "?") + "limit=1000"
                     + (cursor == null ? "" : "&cursor=" + encode(cursor));
             JsonNode body = get(page).body();
-            body.get("items").forEach(items::add);
+            items.addAll(items(body.get("items")));
             JsonNode next = body.get("nextCursor");
             cursor = next == null || next.isNull() ? null : next.asText();
         } while (cursor != null);
+        return items;
+    }
+
+    /** The {@code items} of a list that comes in one page ({@code GET /v1/splits/{tenant}}). */
+    public List<JsonNode> items(String path) {
+        return items(get(path).body().path("items"));
+    }
+
+    /** The elements of a JSON array; none for anything else. */
+    public static List<JsonNode> items(JsonNode array) {
+        List<JsonNode> items = new ArrayList<>();
+        if (array != null && array.isArray()) {
+            array.forEach(items::add);
+        }
         return items;
     }
 

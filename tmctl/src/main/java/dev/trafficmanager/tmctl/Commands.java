@@ -116,8 +116,7 @@ final class Commands {
 
         @Override
         public Integer call() {
-            List<JsonNode> items = new ArrayList<>();
-            api.client().get("/v1/splits/" + tenant.require()).body().path("items").forEach(items::add);
+            List<JsonNode> items = api.client().items("/v1/splits/" + tenant.require());
             Output.print(Out.out(), output.format, array(items), items, SPLIT_COLUMNS);
             return Tmctl.OK;
         }
@@ -134,9 +133,7 @@ final class Commands {
             String path = key.chars().filter(c -> c == '/').count() == 2
                     ? "/v1/splits/" + valid(() -> SplitKey.parse(key)) : "/v1/routes/" + valid(() -> RouteKey.parse(key));
             JsonNode body = api.client().get(path + "/history").body();
-            List<JsonNode> items = new ArrayList<>();
-            body.path("items").forEach(items::add);
-            Output.print(Out.out(), output.format, body, items, HISTORY_COLUMNS);
+            Output.print(Out.out(), output.format, body, ApiClient.items(body.path("items")), HISTORY_COLUMNS);
             return Tmctl.OK;
         }
     }

@@ -14,8 +14,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.stream.Collectors;
 
 /**
@@ -65,8 +63,8 @@ final class PlanFiles {
         }
         String text = json.get("file").asText();
         RoutesFile file = parse(saved + " (its file)", text);
-        ServerState state = ServerState.of(json.path("tenant").asText(), list(json.get("state").path("routes")),
-                list(json.get("state").path("splits")));
+        ServerState state = ServerState.of(json.path("tenant").asText(), ApiClient.items(json.get("state").path("routes")),
+                ApiClient.items(json.get("state").path("splits")));
         boolean prune = json.path("prune").asBoolean();
         return new Made(Planner.plan(file, state, prune, client), text, state, prune, client.base());
     }
@@ -101,11 +99,5 @@ final class PlanFiles {
         } catch (IOException e) {
             throw new UsageError((path == null ? "<stdin>" : path) + ": cannot read it (" + e + ")");
         }
-    }
-
-    private static List<JsonNode> list(JsonNode array) {
-        List<JsonNode> items = new ArrayList<>();
-        array.forEach(items::add);
-        return items;
     }
 }

@@ -194,7 +194,7 @@ public final class AdminHandler extends ChannelInboundHandlerAdapter {
                 error(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE, "route_lookup_unavailable",
                         "no tier could answer and nothing is cached", keepAlive);
             } else {
-                String body = "{\"tier\":\"" + resolution.tier().name().toLowerCase() + "\",\"stale\":"
+                String body = "{\"tier\":\"" + resolution.tier().label() + "\",\"stale\":"
                         + resolution.stale() + ",\"entry\":" + entryJson(resolution.entry(), resolver.now()) + "}\n";
                 json(ctx, HttpResponseStatus.OK, body, keepAlive);
             }

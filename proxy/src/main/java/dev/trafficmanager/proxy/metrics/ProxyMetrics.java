@@ -28,7 +28,16 @@ public final class ProxyMetrics {
     private static final Logger log = LoggerFactory.getLogger(CircuitBreaker.class);
 
     /** The tier that answered a lookup; {@code NEAR} is the on-heap copy of L1. */
-    public enum Tier { NEAR, L1, REDIS, POSTGRES, AGENT }
+    public enum Tier {
+        NEAR, L1, REDIS, POSTGRES, AGENT;
+
+        private final String label = name().toLowerCase(java.util.Locale.ROOT);
+
+        /** Its name in meters, the admin port and the access log: {@code near}, {@code l1}... */
+        public String label() {
+            return label;
+        }
+    }
 
     /** What a tier said: a route, a known absence (or inactive route), nothing, or a failure. */
     public enum Result { HIT, NEGATIVE, MISS, ERROR }
@@ -71,11 +80,11 @@ public final class ProxyMetrics {
             Counter[] byResult = new Counter[Result.values().length];
             for (Result result : Result.values()) {
                 byResult[result.ordinal()] = Counter.builder("tm_route_lookups")
-                        .tag("tier", tier.name().toLowerCase()).tag("result", result.name().toLowerCase())
+                        .tag("tier", tier.label()).tag("result", result.name().toLowerCase())
                         .description("route lookups by the tier asked and its answer").register(registry);
             }
             lookups.put(tier, byResult);
-            invalidEntries.put(tier, Counter.builder("tm_route_entries_invalid").tag("tier", tier.name().toLowerCase())
+            invalidEntries.put(tier, Counter.builder("tm_route_entries_invalid").tag("tier", tier.label())
                     .description("cached entries refused as invalid (bad URL or revision, undecodable, confirmed in the future) and treated as misses")
                     .register(registry));
         }

@@ -1,5 +1,6 @@
 package dev.trafficmanager.proxy.observe;
 
+import dev.trafficmanager.proxy.metrics.ProxyMetrics;
 import dev.trafficmanager.proxy.routing.JsonText;
 
 /**
@@ -13,9 +14,9 @@ public final class AccessRecord {
     final String protocol;
     String path;
     long durationNanos;
-    public String route;
-    public String tier;
-    public boolean stale;
+    private String route;
+    private ProxyMetrics.Tier tier;
+    private boolean stale;
     String upstream;
     int status;
     String error;
@@ -36,6 +37,13 @@ public final class AccessRecord {
         if (path != null) {
             this.path = path;
         }
+    }
+
+    /** The route key that answered (a split's, then its version's), the tier it came from and whether it was stale. */
+    public void lookedUp(String key, ProxyMetrics.Tier tier, boolean stale) {
+        this.route = key;
+        this.tier = tier;
+        this.stale = stale;
     }
 
     /** An error of the sidecar's own answered the request. */
@@ -80,7 +88,7 @@ public final class AccessRecord {
         out.append(",\"duration_ms\":").append(durationNanos / 1000 / 1000.0);
         field(out, "upstream", upstream);
         out.append(",\"bytes_in\":").append(bytesIn).append(",\"bytes_out\":").append(bytesOut);
-        field(out, "tier", tier);
+        field(out, "tier", tier == null ? null : tier.label()); // named on the writer thread, not the event loop
         if (stale) {
             out.append(",\"stale\":true");
         }

@@ -1,8 +1,10 @@
 package dev.trafficmanager.proxy.routing;
 
+import java.util.HexFormat;
+
 /** Quotes text as a JSON string; the sidecar's few JSON bodies (and the access log's lines) are built by hand. */
 public final class JsonText {
-    private static final char[] HEX = "0123456789abcdef".toCharArray();
+    private static final HexFormat HEX = HexFormat.of();
 
     private JsonText() {
     }
@@ -29,8 +31,7 @@ public final class JsonText {
                 case '\t' -> out.append("\\t");
                 default -> {
                     if (c < 0x20 || c > 0x7e) {
-                        out.append("\\u").append(HEX[c >> 12 & 0xf]).append(HEX[c >> 8 & 0xf])
-                                .append(HEX[c >> 4 & 0xf]).append(HEX[c & 0xf]);
+                        out.append("\\u").append(HEX.toHexDigits(c));
                     } else {
                         out.append(c);
                     }

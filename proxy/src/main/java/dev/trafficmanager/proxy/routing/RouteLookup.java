@@ -154,9 +154,7 @@ final class RouteLookup {
     /** The request's key (a split's, then its version's) and the tier that answered, for the access log. */
     private void answered(String key, ProxyMetrics.Tier tier, boolean stale) {
         if (record != null) {
-            record.route = key;
-            record.tier = tier == null ? null : tier.name().toLowerCase(java.util.Locale.ROOT);
-            record.stale = stale;
+            record.lookedUp(key, tier, stale);
         }
     }
 

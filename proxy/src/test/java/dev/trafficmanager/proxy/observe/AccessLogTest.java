@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.trafficmanager.proxy.metrics.ProxyMetrics;
 import dev.trafficmanager.testing.Poll;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -25,8 +26,7 @@ class AccessLogTest {
 
     private static AccessRecord record(String path) {
         AccessRecord record = new AccessRecord("POST", "HTTP/1.1", path);
-        record.route = "t/pay/prod/v1";
-        record.tier = "l1";
+        record.lookedUp("t/pay/prod/v1", ProxyMetrics.Tier.L1, false);
         record.error("upstream_unreachable");
         record.upstream("http://127.0.0.1:9");
         record.sent(42);

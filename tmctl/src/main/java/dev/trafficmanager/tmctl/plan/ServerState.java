@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,9 +26,7 @@ public record ServerState(String tenant, Map<RouteKey, Stored<RouteSpec>> routes
 
     public static ServerState read(ApiClient api, String tenant) {
         String path = ApiClient.encode(tenant);
-        List<JsonNode> splits = new ArrayList<>();
-        api.get("/v1/splits/" + path).body().path("items").forEach(splits::add);
-        return of(tenant, api.listAll("/v1/routes/" + path), splits);
+        return of(tenant, api.listAll("/v1/routes/" + path), api.items("/v1/splits/" + path));
     }
 
     /** The state in the API's own JSON: the views of {@code GET /v1/routes/{tenant}} and {@code /v1/splits/{tenant}}. */

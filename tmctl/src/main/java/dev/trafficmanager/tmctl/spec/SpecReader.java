@@ -9,6 +9,7 @@ import dev.trafficmanager.route.RouteProtocol;
 import dev.trafficmanager.route.SplitKey;
 import dev.trafficmanager.route.TrafficJson;
 import dev.trafficmanager.route.UpstreamUrl;
+import dev.trafficmanager.tmctl.ApiClient;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -146,9 +147,7 @@ public final class SpecReader {
             problem(yaml.line(root, field), field + ": " + kind(value) + " (expected: a list)");
             return List.of();
         }
-        List<JsonNode> items = new ArrayList<>();
-        value.forEach(items::add);
-        return items;
+        return ApiClient.items(value);
     }
 
     private String name(JsonNode object, String field) {
